@@ -1,0 +1,24 @@
+"""skmixup: mixup as a searchable hyper-parameter of scikit-learn estimators."""
+
+from ._classifier import MixupClassifier
+from ._mixing import MixedBatch, mix, mixup, sample_lambda, sample_partners
+from ._modules import MLP
+from ._net import ArrayDataset, MixupNet, TensorBatchIterator
+from ._regressor import MixupRegressor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLP",
+    "ArrayDataset",
+    "MixedBatch",
+    "MixupClassifier",
+    "MixupNet",
+    "MixupRegressor",
+    "TensorBatchIterator",
+    "__version__",
+    "mix",
+    "mixup",
+    "sample_lambda",
+    "sample_partners",
+]

@@ -1,0 +1,450 @@
+"""What MixupClassifier and MixupRegressor share: parameters, data checks, the net."""
+
+from __future__ import annotations
+
+import re
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
+from skorch.callbacks import EarlyStopping
+from skorch.helper import predefined_split
+
+from ._modules import _ACTIVATIONS, MLP
+from ._net import ArrayDataset, MixupNet
+
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+_DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?")
+# Rows per forward pass at predict time: large enough to amortise per-call
+# overhead, small enough that hidden activations stay a few megabytes.
+_PREDICT_BATCH_SIZE = 16384
+_FLOATS = (np.float32, np.float64)
+
+
+def resolve_device(device: str) -> torch.device:
+    """The ``device`` parameter as a :class:`torch.device`, or why it cannot be."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    match = _DEVICE_PATTERN.fullmatch(device)
+    if match is None:
+        raise ValueError(
+            f"device={device!r} is not understood; use 'auto', 'cpu', 'cuda' or "
+            "'cuda:N' (N a GPU index)."
+        )
+    if device == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested, but PyTorch sees no CUDA GPU "
+            "(torch.cuda.is_available() is False). Use device='cpu', or "
+            "device='auto' to use a GPU only when one is present; to train on a "
+            "GPU, install a CUDA build of PyTorch on a machine with a GPU."
+        )
+    index = int(match.group(1) or 0)
+    if index >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} was requested, but only {torch.cuda.device_count()} "
+            f"CUDA device(s) are visible (indices 0..{torch.cuda.device_count() - 1})."
+        )
+    return torch.device("cuda", index)
+
+
+def _reject_non_numeric_columns(X) -> None:
+    """A clear error for DataFrames with text or categorical columns."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    bad = [
+        str(col)
+        for col, dtype in dtypes.items()
+        if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype))
+    ]
+    if bad:
+        raise ValueError(
+            f"X has non-numeric columns {bad}. skmixup trains on numbers only: "
+            "encode these columns first, e.g. with sklearn.preprocessing.OneHotEncoder "
+            "inside a sklearn.compose.ColumnTransformer in a Pipeline."
+        )
+
+
+class BaseMixup(BaseEstimator):
+    """Shared code; use :class:`MixupClassifier` or :class:`MixupRegressor`."""
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "module": [callable, None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), callable],
+        "optimizer_params": [dict, None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        alpha=0.2,
+        hidden_layer_sizes=(128, 128),
+        activation="relu",
+        module=None,
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        weight_decay=0.0,
+        optimizer="adam",
+        optimizer_params=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.module = module
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- data -------------------------------------------------------------------
+
+    def _validate_X_y(self, X, y, **kwargs):
+        _reject_non_numeric_columns(X)
+        try:
+            X, y = validate_data(self, X, y, dtype=_FLOATS, **kwargs)
+        except (TypeError, ValueError) as exc:
+            if "convert" in str(exc) and "float" in str(exc):
+                raise type(exc)(
+                    f"{exc}. skmixup trains on numbers only: encode text or "
+                    "categorical columns first, e.g. with "
+                    "sklearn.preprocessing.OneHotEncoder inside a "
+                    "sklearn.compose.ColumnTransformer."
+                ) from exc
+            raise
+        return _as_float32(X), y
+
+    def _validate_X_predict(self, X):
+        _reject_non_numeric_columns(X)
+        return _as_float32(validate_data(self, X, dtype=_FLOATS, reset=False))
+
+    # -- the net ----------------------------------------------------------------
+
+    def _build_module(self, n_features_in: int, n_outputs: int, X_probe: np.ndarray):
+        if self.module is None:
+            hidden = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+            if hidden.ndim != 1 or not all(int(h) == h and h >= 1 for h in hidden):
+                raise ValueError(
+                    "hidden_layer_sizes must be a sequence of positive integers, got "
+                    f"{self.hidden_layer_sizes!r}."
+                )
+            return MLP(
+                n_features_in, n_outputs, [int(h) for h in hidden], self.activation
+            )
+        if isinstance(self.module, torch.nn.Module):
+            raise TypeError(
+                "module must be a torch.nn.Module class or a factory called as "
+                "module(n_features_in, n_outputs), not a module instance (an "
+                "instance would be shared by every clone). Pass its class, or e.g. "
+                "functools.partial(MyNet, width=64)."
+            )
+        module = self.module(n_features_in, n_outputs)
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(
+                f"module(n_features_in={n_features_in}, n_outputs={n_outputs}) must "
+                f"return a torch.nn.Module, got {type(module).__name__}."
+            )
+        # Fail here with a readable message rather than deep inside the loss.
+        was_training = module.training
+        module.eval()
+        with torch.no_grad():
+            out = module(torch.from_numpy(X_probe[:2]))
+        module.train(was_training)
+        if tuple(out.shape) != (len(X_probe[:2]), n_outputs):
+            raise ValueError(
+                f"module output has shape {tuple(out.shape)} for a batch of "
+                f"{len(X_probe[:2])} rows; expected ({len(X_probe[:2])}, {n_outputs}) "
+                "(batch, n_outputs)."
+            )
+        return module
+
+    def _optimizer_kwargs(self, optimizer, device: torch.device) -> dict:
+        kwargs = {"weight_decay": self.weight_decay}
+        if optimizer in (torch.optim.Adam, torch.optim.AdamW):
+            # The fused kernel updates all parameters in one call per step.
+            kwargs["fused"] = True
+        elif optimizer is torch.optim.SGD:
+            kwargs["foreach"] = True
+        kwargs.update(self.optimizer_params or {})
+        return {f"optimizer__{k}": v for k, v in kwargs.items()}
+
+    def _fit_net(self, X, Y, sample_weight, *, n_outputs, criterion, stratify):
+        """Build ``net_`` and train it on float32 ``X`` and encoded targets ``Y``."""
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        init_seed, data_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+            if np.ptp(sample_weight) == 0:
+                # Equal weights change nothing in a weighted mean.
+                sample_weight = None
+
+        train, valid = self._split(X, Y, sample_weight, stratify, rng, device)
+        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
+        callbacks = []
+        if self.early_stopping:
+            callbacks.append(
+                EarlyStopping(
+                    monitor="valid_loss",
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=True,
+                    sink=print if self.verbose else _silent,
+                )
+            )
+        with torch.random.fork_rng(devices=_cuda_indices(device)):
+            # Seeding the global generators inside a fork makes module init (and
+            # e.g. dropout in user modules) follow random_state without leaking.
+            torch.manual_seed(init_seed)
+            module = self._build_module(X.shape[1], n_outputs, X)
+            self.net_ = MixupNet(
+                module=module,
+                criterion=criterion,
+                criterion__reduction="none",
+                optimizer=optimizer,
+                lr=self.lr,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_valid__batch_size=_PREDICT_BATCH_SIZE,
+                train_split=None if valid is None else predefined_split(valid),
+                callbacks=callbacks,
+                device=device,
+                alpha=self.alpha,
+                random_state=data_seed,
+                verbose=self.verbose,
+                **self._optimizer_kwargs(optimizer, device),
+            )
+            self.net_.fit(train, None)
+        history = self.net_.history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
+        if valid is not None:
+            self.validation_loss_curve_ = [float(v) for v in history[:, "valid_loss"]]
+            self.best_validation_loss_ = float(min(self.validation_loss_curve_))
+        return self
+
+    def _split(self, X, Y, sample_weight, stratify, rng, device):
+        """Tensors on ``device``; a held-out part when early stopping is on."""
+        from sklearn.model_selection import train_test_split
+
+        arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+        if not self.early_stopping:
+            return ArrayDataset(*_to_device(arrays, device)), None
+        n_valid = int(np.ceil(self.validation_fraction * len(X)))
+        if n_valid < 1 or len(X) - n_valid < 1:
+            raise ValueError(
+                f"early_stopping with validation_fraction={self.validation_fraction} "
+                f"leaves no training or validation rows out of {len(X)}; use more "
+                "data, another validation_fraction, or early_stopping=False."
+            )
+        try:
+            parts = train_test_split(
+                *arrays, test_size=n_valid, random_state=rng, stratify=stratify
+            )
+        except ValueError:
+            # Too few rows of some class to stratify: fall back to a plain split.
+            parts = train_test_split(*arrays, test_size=n_valid, random_state=rng)
+        train = ArrayDataset(*_to_device(parts[0::2], device))
+        valid = ArrayDataset(*_to_device(parts[1::2], device))
+        return train, valid
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        """Raw network outputs for validated float32 ``X``, as float64 numpy."""
+        out = self.net_.forward(ArrayDataset(torch.from_numpy(_writable(X))))
+        return out.detach().cpu().numpy().astype(np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _as_float32(X: np.ndarray) -> np.ndarray:
+    """The network trains in float32; values beyond its range are an error."""
+    with np.errstate(over="ignore"):
+        X32 = X.astype(np.float32, copy=False)
+    if not np.isfinite(X32).all():
+        raise ValueError(
+            "X has values too large for float32 (|x| > 3.4e38), the precision the "
+            "network trains in; rescale X first, e.g. with StandardScaler."
+        )
+    return X32
+
+
+def _silent(*args, **kwargs) -> None:
+    pass
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    return np.require(a, requirements=["C", "W"])
+
+
+def _to_device(arrays, device):
+    return [torch.from_numpy(_writable(a)).to(device) for a in arrays]
+
+
+def _cuda_indices(device: torch.device) -> list[int]:
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+# Parameters documented once for both estimators; see ``fill_doc``.
+_SHARED_PARAMETERS = """\
+alpha : float, default=0.2
+        Concentration of the symmetric ``Beta(alpha, alpha)`` distribution of the
+        mixing coefficient ``lambda``. ``alpha=0`` is plain empirical risk
+        minimisation (no mixing at all), so a grid over ``alpha`` contains the
+        baseline; ``alpha=1`` makes ``lambda`` uniform on ``[0, 1]``; large values
+        centre it on 0.5 and regularise more strongly.
+
+    hidden_layer_sizes : array-like of int, default=(128, 128)
+        Widths of the hidden layers of the default :class:`MLP`. Ignored when
+        ``module`` is given.
+
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Non-linearity of the default :class:`MLP`. Ignored when ``module`` is given.
+
+    module : callable, default=None
+        A custom network: a ``torch.nn.Module`` class or factory, called as
+        ``module(n_features_in, n_outputs)``, that maps a float32 batch of shape
+        ``(n, n_features_in)`` to ``(n, n_outputs)`` logits or values. Use
+        :func:`functools.partial` to pass further arguments. ``None`` builds
+        ``MLP(n_features_in, n_outputs, hidden_layer_sizes, activation)``.
+
+    max_epochs : int, default=100
+        Number of passes over the training data.
+
+    batch_size : int, default=64
+        Rows per training step. Each batch draws one ``lambda`` and pairs its rows
+        by a random permutation.
+
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+
+    weight_decay : float, default=0.0
+        L2 penalty (the optimizer's ``weight_decay``).
+
+    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
+        The optimizer; Adam and AdamW use PyTorch's fused kernel.
+
+    optimizer_params : dict, default=None
+        Extra keyword arguments for the optimizer, e.g. ``{"momentum": 0.9}``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers), stop when its loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the best weights. The held-out rows
+        are never mixed.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as an improvement.
+
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
+        ``"cuda:N"``. During ``fit`` the whole training set lives on this device.
+
+    random_state : int, RandomState instance or None, default=None
+        The only source of randomness: weight initialisation, shuffling, the
+        lambdas and the partners all derive from it. An int gives identical
+        predictions across fits on CPU.
+
+    verbose : int, default=0
+        Print one line of losses per epoch when positive."""
+
+_SHARED_ATTRIBUTES = """\
+net_ : MixupNet
+        The trained skorch net; ``net_.module_`` is the torch module.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column names.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : list of float
+        Mean training loss (on mixed batches) per epoch.
+
+    validation_loss_curve_ : list of float
+        Loss on the held-out rows per epoch; only with ``early_stopping=True``.
+
+    best_validation_loss_ : float
+        Lowest held-out loss, whose weights were kept; only with
+        ``early_stopping=True``."""
+
+_SAMPLE_WEIGHT = """\
+sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights; the loss is their weighted mean. A mixed
+            pair ``(i, j)`` weighs ``w_i * w_j`` rather than
+            ``lambda * w_i + (1 - lambda) * w_j``: the product is what repeating
+            row ``i`` ``w_i`` times would give in expectation, and a row of
+            weight 0 then has no influence at all, whereas the convex mix would
+            still train on rows of weight 0 through their partners."""
+
+
+def fill_doc(cls):
+    """Put the shared parameter and attribute text into ``cls.__doc__``."""
+    cls.__doc__ = cls.__doc__.replace("%(parameters)s", _SHARED_PARAMETERS).replace(
+        "%(attributes)s", _SHARED_ATTRIBUTES
+    )
+    for name in ("fit",):
+        method = getattr(cls, name)
+        method.__doc__ = method.__doc__.replace("%(sample_weight)s", _SAMPLE_WEIGHT)
+    return cls

@@ -1,0 +1,27 @@
+"""scikit-learn's estimator checks, run on both estimators."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmixup import MixupClassifier, MixupRegressor
+
+# Checks that cannot pass, each with the reason. Keep this the only such list.
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "Minibatch training shuffles rows, so weighting a row by k equals "
+        "repeating it k times only in expectation, not exactly (as for "
+        "scikit-learn's SGDClassifier). tests/test_estimators.py checks the "
+        "equivalence where it is exact: full-batch training without mixing."
+    ),
+}
+
+ESTIMATORS = [
+    MixupClassifier(max_epochs=20, batch_size=32, device="cpu", random_state=0),
+    MixupRegressor(max_epochs=20, batch_size=32, device="cpu", random_state=0),
+]
+
+
+@parametrize_with_checks(
+    ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

@@ -1,0 +1,213 @@
+"""The skorch net and the tensor batch iterator."""
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNet
+
+from skmixup import ArrayDataset, MixupNet, TensorBatchIterator
+
+
+def _epoch_rows(iterator):
+    return torch.cat([batch[0] for batch in iterator]).tolist()
+
+
+@pytest.mark.parametrize("n, batch_size", [(10, 3), (10, 5), (7, 16), (1, 1)])
+def test_iterator_yields_every_row_once_per_epoch(n, batch_size):
+    X = torch.arange(n)
+    it = TensorBatchIterator(
+        (X, None), batch_size, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
+    sizes = [len(b[0]) for b in it]
+    assert len(sizes) == len(it) == -(-n // batch_size)
+    assert sum(sizes) == n and all(s == batch_size for s in sizes[:-1])
+    assert 1 <= sizes[-1] <= batch_size  # a short last batch is kept
+    for _ in range(3):
+        assert sorted(_epoch_rows(it)) == list(range(n))
+
+
+def test_iterator_new_order_each_epoch_and_reproducible():
+    X = torch.arange(50)
+
+    def orders(seed):
+        it = TensorBatchIterator(
+            (X,), 8, shuffle=True, generator=torch.Generator().manual_seed(seed)
+        )
+        return [_epoch_rows(it) for _ in range(3)]
+
+    first = orders(0)
+    assert first[0] != first[1] != first[2]
+    assert first == orders(0)
+    assert first != orders(1)
+
+
+def test_iterator_keeps_rows_aligned():
+    X = torch.arange(20)
+    y = X * 10
+    w = X * 100
+    it = TensorBatchIterator(
+        (X, y, w), 6, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
+    for xb, yb, wb in it:
+        assert torch.equal(yb, xb * 10) and torch.equal(wb, xb * 100)
+
+
+def test_iterator_without_shuffle_is_in_order():
+    it = TensorBatchIterator((torch.arange(7), None), 3)
+    assert _epoch_rows(it) == list(range(7))
+    assert [b[1] for b in it] == [None, None, None]
+
+
+def test_iterator_rejects_bad_batch_size():
+    with pytest.raises(ValueError, match="batch_size"):
+        TensorBatchIterator((torch.arange(3),), 0)
+
+
+class Recorder(torch.nn.Module):
+    """A linear module that remembers what it was fed, in train and eval mode."""
+
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_in, n_out)
+        self.seen = {True: [], False: []}
+
+    def forward(self, X):
+        self.seen[self.training].append(X.detach().clone())
+        return self.linear(X)
+
+
+def _one_hot_rows(n):
+    # Row i is the unit vector e_i: a mix of rows i and j has at most two
+    # non-zero entries, lam and 1 - lam.
+    X = np.eye(n, dtype=np.float32)
+    y = (np.arange(n) % 2).astype(np.int64)
+    return X, y
+
+
+def _fit(alpha, X, y, **kwargs):
+    net = MixupNet(
+        Recorder(X.shape[1], 2),
+        criterion=torch.nn.CrossEntropyLoss,
+        alpha=alpha,
+        max_epochs=3,
+        batch_size=8,
+        random_state=0,
+        verbose=0,
+        **kwargs,
+    )
+    return net.fit(X, y)
+
+
+def test_training_inputs_are_mixed_pairs():
+    X, y = _one_hot_rows(24)
+    net = _fit(1.0, X, y, train_split=None)
+    lams = set()
+    for batch in net.module_.seen[True]:
+        nonzero = [row[row > 0] for row in batch]
+        assert all(1 <= len(v) <= 2 for v in nonzero)
+        for v in nonzero:
+            torch.testing.assert_close(v.sum(), torch.tensor(1.0))
+        # One lambda per batch: every pair of two rows shows {lam, 1 - lam}.
+        pairs = [tuple(sorted(v.tolist())) for v in nonzero if len(v) == 2]
+        assert len({round(p[0], 5) for p in pairs}) <= 1
+        lams.update(round(p[0], 5) for p in pairs)
+    assert len(lams) > 1  # lambda changes between batches
+
+
+def test_alpha_zero_trains_on_original_rows():
+    X, y = _one_hot_rows(24)
+    net = _fit(0.0, X, y, train_split=None)
+    for batch in net.module_.seen[True]:
+        assert torch.equal(batch.sum(dim=1), torch.ones(len(batch)))
+        assert ((batch == 0) | (batch == 1)).all()
+
+
+def test_validation_and_predict_never_mix():
+    X, y = _one_hot_rows(40)
+    net = _fit(1.0, X, y)  # skorch's default ValidSplit: a validation set each epoch
+    assert net.module_.seen[False]
+    for batch in net.module_.seen[False]:
+        assert ((batch == 0) | (batch == 1)).all()
+    net.module_.seen[False].clear()
+    net.predict(X)
+    torch.testing.assert_close(torch.cat(net.module_.seen[False]), torch.from_numpy(X))
+
+
+def test_float_targets_are_mixed_as_values():
+    rng = np.random.RandomState(0)
+    X = rng.randn(64, 3).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5], dtype=np.float32))[:, None]
+    net = MixupNet(
+        torch.nn.Linear(3, 1),
+        criterion=torch.nn.MSELoss,
+        alpha=0.4,
+        max_epochs=60,
+        lr=0.05,
+        train_split=None,
+        random_state=0,
+        verbose=0,
+    ).fit(X, y)
+    # Mixup of a linear target is still that linear target: the fit is exact.
+    w = net.module_.weight.detach().numpy().ravel()
+    np.testing.assert_allclose(w, [1.0, -2.0, 0.5], atol=0.05)
+
+
+def test_alpha_zero_matches_plain_skorch():
+    X, y = _one_hot_rows(24)
+    kwargs = {"criterion": torch.nn.CrossEntropyLoss, "max_epochs": 3, "batch_size": 8}
+    torch.manual_seed(0)
+    mixup_net = MixupNet(
+        torch.nn.Linear(24, 2), alpha=0, train_split=None, random_state=0, **kwargs
+    )
+    torch.manual_seed(0)
+    plain = NeuralNet(
+        torch.nn.Linear(24, 2),
+        train_split=None,
+        batch_size=24,
+        max_epochs=3,
+        criterion=torch.nn.CrossEntropyLoss,
+    )
+    mixup_net.set_params(batch_size=24)  # full batch: the order no longer matters
+    mixup_net.fit(X, y)
+    plain.fit(X, y)
+    torch.testing.assert_close(
+        mixup_net.module_.weight, plain.module_.weight, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_non_finite_loss_stops_fit():
+    X = np.full((32, 2), 1e30, dtype=np.float32)
+    y = np.full((32, 1), 1e30, dtype=np.float32)
+    net = MixupNet(
+        torch.nn.Linear(2, 1),
+        criterion=torch.nn.MSELoss,
+        train_split=None,
+        max_epochs=2,
+        verbose=0,
+        random_state=0,
+    )
+    with pytest.raises(FloatingPointError, match="training loss became"):
+        net.fit(X, y)
+
+
+def test_net_rejects_bad_alpha():
+    net = MixupNet(
+        torch.nn.Linear(2, 2), criterion=torch.nn.CrossEntropyLoss, alpha=-1.0
+    )
+    with pytest.raises(ValueError, match="alpha must be"):
+        net.initialize()
+
+
+def test_sample_weight_needs_per_row_loss():
+    ds = ArrayDataset(
+        torch.zeros(4, 2), torch.zeros(4, dtype=torch.long), torch.ones(4)
+    )
+    net = MixupNet(
+        torch.nn.Linear(2, 2),
+        criterion=torch.nn.CrossEntropyLoss,
+        train_split=None,
+        max_epochs=1,
+        verbose=0,
+    )
+    with pytest.raises(ValueError, match="reduction='none'"):
+        net.fit(ds, None)
