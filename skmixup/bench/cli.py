@@ -1,0 +1,229 @@
+"""The ``skmixup-bench`` command: does mixup help on real tables, and by how much?"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import datasets, report, runner
+from .suites import SUITES, Suite
+
+__all__ = ["main"]
+
+_RESULTS = "results.jsonl"
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``skmixup-bench``."""
+    parser = argparse.ArgumentParser(
+        prog="skmixup-bench",
+        description=(
+            "Benchmark mixup against plain training (ERM) and common baselines on "
+            "tabular data. With no arguments, runs the offline default suite on "
+            "scikit-learn's bundled datasets."
+        ),
+        epilog="Suites: "
+        + "; ".join(f"{s.name}: {s.description}" for s in SUITES.values()),
+    )
+    parser.add_argument(
+        "--suite", choices=sorted(SUITES), default="default", help="(default: default)"
+    )
+    parser.add_argument(
+        "--datasets",
+        type=_csv,
+        help="comma-separated dataset names or specs (sklearn:NAME, uci:NAME, "
+        "openml:NAME_OR_ID, synthetic:classification); default: the suite's",
+    )
+    parser.add_argument(
+        "--methods",
+        type=_csv,
+        help="comma-separated methods (erm, mixup-ALPHA, mixup-cv, sklearn-mlp, "
+        "hgb); default: the suite's",
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="folder laid out like shared/data (manifest.json)"
+    )
+    parser.add_argument(
+        "--openml-cache", type=Path, help="openml cache folder (default: openml's own)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("skmixup-bench-results"),
+        help="output folder (default: ./skmixup-bench-results)",
+    )
+    parser.add_argument("--repeats", type=int, help="splits/seeds per dataset")
+    parser.add_argument("--max-epochs", type=int, help="cap on training epochs")
+    parser.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="parallel runs (default: 1)"
+    )
+    parser.add_argument("--backend", choices=("joblib", "dask"), default="joblib")
+    parser.add_argument(
+        "--scheduler",
+        help="Dask scheduler address for --backend dask (default: a LocalCluster "
+        "of --n-jobs workers)",
+    )
+    parser.add_argument(
+        "--device", default="auto", help="torch device for skmixup (default: auto)"
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--resume", action="store_true", help="skip runs already in the results file"
+    )
+    group.add_argument(
+        "--overwrite", action="store_true", help="discard an existing results file"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar or chatter"
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="list suites and datasets, then exit"
+    )
+    return parser
+
+
+def _suite(args: argparse.Namespace) -> Suite:
+    suite = SUITES[args.suite]
+    if args.max_epochs is not None:
+        suite = suite.with_overrides(
+            max_epochs=args.max_epochs,
+            min_epochs=min(suite.min_epochs, args.max_epochs),
+        )
+    return suite.with_overrides(
+        repeats=args.repeats,
+        methods=None if args.methods is None else tuple(args.methods),
+    )
+
+
+def _check(args: argparse.Namespace, suite: Suite) -> str | None:
+    for name in ("repeats", "max_epochs", "n_jobs"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            return f"--{name.replace('_', '-')} must be >= 1, got {value}"
+    for method in suite.methods:
+        if method in ("erm", "mixup-cv", "sklearn-mlp", "hgb"):
+            continue
+        try:
+            if float(method.removeprefix("mixup-")) < 0 or method[:6] != "mixup-":
+                raise ValueError
+        except ValueError:
+            return (
+                f"unknown method {method!r}; use erm, mixup-ALPHA (ALPHA >= 0), "
+                "mixup-cv, sklearn-mlp or hgb"
+            )
+    if args.data_dir is not None and not args.data_dir.is_dir():
+        return f"--data-dir {args.data_dir} is not a folder"
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``skmixup-bench``; return the exit status (0 ok, 1 failed runs, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    if args.list:
+        for suite in SUITES.values():
+            print(f"suite {suite.name}: {suite.description}")
+        print("datasets: " + ", ".join(datasets.choices()))
+        return 0
+    suite = _suite(args)
+    problem = _check(args, suite)
+    if problem:
+        parser.print_usage(sys.stderr)
+        print(f"skmixup-bench: error: {problem}", file=sys.stderr)
+        return 2
+    ctx = runner.Context(
+        seed=args.seed,
+        data_dir=None if args.data_dir is None else str(args.data_dir.resolve()),
+        openml_cache=None if args.openml_cache is None else str(args.openml_cache),
+        device=args.device,
+        # Small MLPs gain nothing from more threads, and spinning OpenMP threads
+        # slow down badly when the cores are shared (other runs, other users).
+        torch_threads=1,
+    )
+    try:
+        names = args.datasets or list(suite.datasets)
+        specs = [datasets.resolve(n, suite.datasets) for n in names]
+        if args.datasets:
+            suite = suite.with_overrides(datasets=tuple(specs))
+        runs = runner.plan(suite, specs, ctx)
+    except datasets.DatasetError as exc:
+        print(f"skmixup-bench: error: {exc}", file=sys.stderr)
+        return 2
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = runner.ResultsFile(args.out / _RESULTS)
+    command = ["skmixup-bench", *(sys.argv[1:] if argv is None else argv)]
+    head = runner.header(suite, ctx, command, specs)
+    previous = results.read(repair=args.resume)
+    if previous and not (args.resume or args.overwrite):
+        print(
+            f"skmixup-bench: error: {results.path} already has results; pass "
+            "--resume to continue it or --overwrite to start over",
+            file=sys.stderr,
+        )
+        return 2
+    if args.overwrite:
+        results.path.unlink(missing_ok=True)
+        previous = []
+    first = next((r for r in previous if r.get("kind") == "header"), None)
+    if first is not None and runner.fingerprint(first) != runner.fingerprint(head):
+        print(
+            f"skmixup-bench: error: {results.path} was written with another "
+            "configuration (suite settings or --seed); resume it with the same "
+            "options, or use another --out",
+            file=sys.stderr,
+        )
+        return 2
+    done = {r["key"] for r in previous if r.get("kind") == "run"}
+    todo = [r for r in runs if r.key not in done]
+    results.append(head)
+    say(
+        f"suite {suite.name}: {len(runs)} runs, {len(runs) - len(todo)} already "
+        f"done; writing {results.path}"
+    )
+    failures = _execute(todo, suite, ctx, args, results)
+
+    rows = [r for r in results.read() if r.get("kind") == "run"]
+    wanted = {r.key for r in runs}
+    rows = [r for r in rows if r["key"] in wanted]
+    if rows:
+        text = report.markdown(rows, head)
+        (args.out / "results.md").write_text(text)
+        pngs = report.plots(rows, args.out)
+        print(text)
+        say(f"wrote {args.out / 'results.md'} and {', '.join(map(str, pngs))}")
+    if failures:
+        print(f"skmixup-bench: {failures} run(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _execute(todo, suite, ctx, args, results: runner.ResultsFile) -> int:
+    from tqdm.auto import tqdm
+
+    failures = 0
+    rows = runner.run_all(
+        todo,
+        suite,
+        ctx,
+        n_jobs=args.n_jobs,
+        backend=args.backend,
+        scheduler=args.scheduler,
+    )
+    with tqdm(total=len(todo), unit="run", disable=args.quiet) as bar:
+        for row in rows:
+            if row["kind"] == "error":
+                failures += 1
+                print(f"run {row['key']} failed: {row['error']}", file=sys.stderr)
+            else:
+                results.append(row)
+            bar.update()
+    return failures

@@ -1,0 +1,378 @@
+"""Runs: one (dataset, method, repeat) each, executed locally or on Dask.
+
+Every finished run becomes one JSON line in the results file, written whole with
+one ``write`` and made durable with ``fsync``, so a run killed at any moment
+(even by SIGKILL) loses no finished row; at worst the last line is cut short, and
+:meth:`ResultsFile.read` drops such a tail before resuming.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets
+from .suites import Suite, method_alpha
+
+__all__ = ["Context", "ResultsFile", "Run", "execute", "plan", "run_all"]
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset: str  # full spec, e.g. "uci:iris"
+    method: str
+    repeat: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.dataset}|{self.method}|{self.repeat}"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every run needs besides the suite; picklable for workers."""
+
+    seed: int = 0
+    data_dir: str | None = None
+    openml_cache: str | None = None
+    device: str = "auto"
+    torch_threads: int = 1
+
+
+def run_seed(seed: int, repeat: int) -> int:
+    """The seed of repeat ``repeat``: its split and every model's random_state."""
+    return int(np.random.SeedSequence([seed, repeat]).generate_state(1)[0] >> 1)
+
+
+def plan(suite: Suite, specs: Iterable[str], ctx: Context) -> list[Run]:
+    """Every run of ``suite`` on ``specs`` (loading each dataset to count splits)."""
+    runs = []
+    for spec in specs:
+        ds = datasets.load(spec, ctx.data_dir, ctx.openml_cache)
+        short = spec.split(":", 1)[1]
+        for repeat in range(suite.n_repeats(short, len(ds.splits))):
+            runs.extend(Run(spec, m, repeat) for m in suite.methods)
+    return runs
+
+
+# -- one run -----------------------------------------------------------------------
+
+
+def _preprocessor(X):
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = make_pipeline(
+        SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()
+    )
+    categorical = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    return make_column_transformer(
+        (numeric, make_column_selector(dtype_include="number")),
+        (categorical, make_column_selector(dtype_exclude="number")),
+    )
+
+
+def _estimator(method: str, task: str, suite: Suite, epochs: int, seed: int, ctx):
+    """The unfitted model, and the grid searched for ``mixup-cv`` (or None)."""
+    from sklearn import ensemble, neural_network
+
+    from skmixup import MixupClassifier, MixupRegressor
+
+    clf = task == "classification"
+    common = {
+        "hidden_layer_sizes": suite.hidden_layer_sizes,
+        "max_epochs": epochs,
+        "batch_size": suite.batch_size,
+        "lr": suite.lr,
+        "device": ctx.device,
+        "random_state": seed,
+    }
+    alpha = method_alpha(method)
+    if alpha is not None:
+        return (MixupClassifier if clf else MixupRegressor)(alpha=alpha, **common)
+    if method == "mixup-cv":
+        return (MixupClassifier if clf else MixupRegressor)(**common)
+    if method == "sklearn-mlp":
+        cls = neural_network.MLPClassifier if clf else neural_network.MLPRegressor
+        return cls(
+            hidden_layer_sizes=suite.hidden_layer_sizes,
+            batch_size=suite.batch_size,
+            learning_rate_init=suite.lr,
+            max_iter=epochs,
+            random_state=seed,
+        )
+    if method == "hgb":
+        cls = (
+            ensemble.HistGradientBoostingClassifier
+            if clf
+            else ensemble.HistGradientBoostingRegressor
+        )
+        return cls(random_state=seed)
+    raise ValueError(f"unknown method {method!r}")
+
+
+def _split(ds: datasets.Dataset, repeat: int, seed: int, test_size: float):
+    from sklearn.model_selection import train_test_split
+
+    if ds.splits:
+        train, test = ds.splits[repeat]
+        return train, test, "predefined"
+    index = np.arange(len(ds.y))
+    if ds.task == "classification":
+        try:
+            train, test = train_test_split(
+                index, test_size=test_size, random_state=seed, stratify=ds.y
+            )
+            return train, test, "stratified"
+        except ValueError:  # a class with a single row cannot be stratified
+            pass
+    train, test = train_test_split(index, test_size=test_size, random_state=seed)
+    return train, test, "random"
+
+
+def _classification_metrics(y_test, proba, classes, all_classes) -> dict:
+    """Error, log-loss and expected calibration error (15 equal-width bins)."""
+    full = np.zeros((len(y_test), len(all_classes)))
+    full[:, np.searchsorted(all_classes, classes)] = proba
+    true = np.searchsorted(all_classes, y_test)
+    pred = full.argmax(axis=1)
+    correct = pred == true
+    p_true = np.clip(full[np.arange(len(true)), true], 1e-15, 1.0)
+    confidence = full.max(axis=1)
+    bins = np.minimum((confidence * 15).astype(int), 14)
+    ece = sum(
+        abs(correct[bins == b].mean() - confidence[bins == b].mean())
+        * (bins == b).mean()
+        for b in np.unique(bins)
+    )
+    return {
+        "error": float(1.0 - correct.mean()),
+        "log_loss": float(-np.log(p_true).mean()),
+        "ece": float(ece),
+    }
+
+
+def execute(run: Run, suite: Suite, ctx: Context) -> dict:
+    """Fit and score one run; the returned dict is its results row."""
+    import torch
+    from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+
+    torch.set_num_threads(ctx.torch_threads)
+    ds = datasets.load(run.dataset, ctx.data_dir, ctx.openml_cache)
+    seed = run_seed(ctx.seed, run.repeat)
+    train, test, split_kind = _split(ds, run.repeat, seed, suite.test_size)
+    epochs = suite.epochs(len(train))
+    model = make_pipeline(
+        _preprocessor(ds.X),
+        _estimator(run.method, ds.task, suite, epochs, seed, ctx),
+    )
+    clf = ds.task == "classification"
+    if run.method == "mixup-cv":
+        folds = (StratifiedKFold if clf else KFold)(
+            suite.cv, shuffle=True, random_state=seed
+        )
+        step = model.steps[-1][0]
+        model = GridSearchCV(
+            model,
+            {f"{step}__alpha": list(suite.alpha_grid)},
+            scoring="accuracy" if clf else "neg_root_mean_squared_error",
+            cv=folds,
+        )
+    X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
+    y_train, y_test = ds.y[train], ds.y[test]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        model.fit(X_train, y_train)
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        out = model.predict_proba(X_test) if clf else model.predict(X_test)
+        predict_seconds = time.perf_counter() - start
+    row: dict = {
+        "kind": "run",
+        "key": run.key,
+        "suite": suite.name,
+        "dataset": run.dataset.split(":", 1)[1],
+        "spec": run.dataset,
+        "task": ds.task,
+        "method": run.method,
+        "repeat": run.repeat,
+        "seed": seed,
+        "split": split_kind,
+        "n_train": len(train),
+        "n_test": len(test),
+        "n_features": ds.X.shape[1],
+        "epochs": epochs,
+        "alpha": method_alpha(run.method),
+    }
+    if clf:
+        row.update(
+            _classification_metrics(y_test, out, model.classes_, np.unique(ds.y))
+        )
+    else:
+        row["rmse"] = float(np.sqrt(np.mean((out - y_test) ** 2)))
+        row["mae"] = float(np.mean(np.abs(out - y_test)))
+    if run.method == "mixup-cv":
+        row["alpha"] = float(model.best_params_[f"{step}__alpha"])
+        scores = model.cv_results_["mean_test_score"]
+        # Inner-CV error (classification) or RMSE (regression) per alpha.
+        row["cv"] = {
+            str(a): float(1 - s if clf else -s)
+            for a, s in zip(suite.alpha_grid, scores, strict=True)
+        }
+    row["fit_seconds"] = round(fit_seconds, 4)
+    row["predict_seconds"] = round(predict_seconds, 4)
+    row["warnings"] = sorted(
+        {f"{w.category.__name__}: {str(w.message)[:120]}" for w in caught}
+    )
+    row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return row
+
+
+def _safe_execute(run: Run, suite: Suite, ctx: Context) -> dict:
+    """:func:`execute`, with a failure reported as a row of kind "error"."""
+    try:
+        return execute(run, suite, ctx)
+    except Exception as exc:
+        return {
+            "kind": "error",
+            "key": run.key,
+            "error": f"{type(exc).__name__}: {exc}",
+        }
+
+
+# -- backends ----------------------------------------------------------------------
+
+
+def run_all(
+    runs: list[Run],
+    suite: Suite,
+    ctx: Context,
+    *,
+    n_jobs: int = 1,
+    backend: str = "joblib",
+    scheduler: str | None = None,
+) -> Iterator[dict]:
+    """Rows of ``runs`` in the order they finish."""
+    if not runs:
+        return
+    if backend == "dask":
+        yield from _run_dask(runs, suite, ctx, n_jobs, scheduler)
+        return
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    yield from parallel(delayed(_safe_execute)(r, suite, ctx) for r in runs)
+
+
+def _run_dask(runs, suite, ctx, n_jobs, scheduler) -> Iterator[dict]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise RuntimeError(
+            "--backend dask needs dask.distributed: pip install 'skmixup[dask]'."
+        ) from exc
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=max(1, n_jobs), threads_per_worker=1, dashboard_address=None
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = [
+            client.submit(_safe_execute, r, suite, ctx, pure=False) for r in runs
+        ]
+        for future in as_completed(futures):
+            yield future.result()
+            future.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# -- the results file -------------------------------------------------------------
+
+
+class ResultsFile:
+    """An append-only JSON-lines file: header lines, then one line per run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def read(self, *, repair: bool = False) -> list[dict]:
+        """All complete records; with ``repair``, cut off a partial last line."""
+        if not self.path.exists():
+            return []
+        data = self.path.read_bytes()
+        end = data.rfind(b"\n") + 1
+        if end < len(data) and repair:
+            # A run killed while writing leaves a line without its newline.
+            with open(self.path, "r+b") as f:
+                f.truncate(end)
+                f.flush()
+                os.fsync(f.fileno())
+        return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+
+    def append(self, record: dict) -> None:
+        """Write ``record`` as one complete line, durably."""
+        line = (json.dumps(record, sort_keys=False) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            written = os.write(fd, line)
+            while written < len(line):  # regular files write whole; be safe
+                written += os.write(fd, line[written:])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def header(suite: Suite, ctx: Context, command: list[str], specs: list[str]) -> dict:
+    """The first record of a results file: configuration and package versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for package in (
+        "skmixup", "scikit-learn", "torch", "skorch", "numpy", "pandas", "scipy",
+        "joblib", "dask", "distributed", "openml",
+    ):  # fmt: skip
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = None
+    import platform
+
+    return {
+        "kind": "header",
+        "command": command,
+        "suite": suite.as_dict(),
+        "datasets": specs,
+        "context": asdict(ctx),
+        "versions": versions,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def fingerprint(record: dict) -> dict:
+    """What must match to resume: the protocol, not the dataset list or repeats."""
+    suite = {
+        k: v for k, v in record["suite"].items() if k not in ("datasets", "repeats")
+    }
+    # JSON turns tuples into lists; compare in that form.
+    return json.loads(json.dumps({"suite": suite, "seed": record["context"]["seed"]}))
