@@ -96,11 +96,23 @@ def sample_lambda(
 
 
 def sample_partners(
-    n: int, *, generator: torch.Generator, device: torch.device | str | None = None
+    n: int,
+    *,
+    generator: torch.Generator,
+    device: torch.device | str | None = None,
+    n_batches: int | None = None,
 ) -> Tensor:
-    """A random permutation: row ``i`` of a batch is mixed with row ``index[i]``."""
+    """Random permutations: row ``i`` of a batch is mixed with row ``index[i]``.
+
+    Returns one permutation of ``range(n)`` of shape ``(n,)``, or, with
+    ``n_batches``, that many independent permutations of shape ``(n_batches, n)``
+    drawn at once.
+    """
     device = torch.device(device) if device is not None else generator.device
-    return torch.randperm(n, generator=generator, device=device)
+    if n_batches is None:
+        return torch.randperm(n, generator=generator, device=device)
+    keys = torch.rand(n_batches, n, generator=generator, device=device)
+    return keys.argsort(dim=1)
 
 
 def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
@@ -109,6 +121,8 @@ def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
     ``lam`` is a scalar (one coefficient for the batch) or a tensor of shape
     ``(n,)`` (one per row), broadcast over the trailing dimensions of ``a``.
     """
+    if isinstance(lam, float):
+        return torch.lerp(b, a, lam)
     lam = torch.as_tensor(lam, dtype=a.dtype, device=a.device)
     if lam.dim() == 1:
         lam = lam.reshape(-1, *([1] * (a.dim() - 1)))

@@ -19,12 +19,15 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ._mixing import _check_alpha, mix, sample_lambda, sample_partners
+from ._modules import MLP
 
 __all__ = ["ArrayDataset", "MixupNet", "TensorBatchIterator"]
 
-# Lambdas are drawn this many at a time: one Beta draw per batch is a handful of
-# small kernels, a buffer turns that into one draw per ~thousand batches.
-_LAMBDA_BUFFER = 1024
+# Lambdas and partner permutations are drawn this many batches at a time: one
+# draw per batch costs a handful of small kernels, a buffer costs one per ~thousand.
+_DRAW_BATCHES = 1024
+# ... but the buffered permutations stay below this many indices (8 MB).
+_MAX_BUFFERED_INDICES = 2**20
 
 
 class ArrayDataset(torch.utils.data.Dataset):
@@ -143,6 +146,13 @@ def _tensors_of(dataset, device) -> tuple[Tensor | None, ...] | None:
     return None
 
 
+def _mix_targets(y: Tensor, partner: Tensor, lam: float, n_classes: int) -> Tensor:
+    """Mixed targets; integer class labels become one-hot probabilities first."""
+    if not torch.is_floating_point(y):
+        y = F.one_hot(y.long(), n_classes).to(torch.get_default_dtype())
+    return mix(y, y[partner], lam)
+
+
 def _unpack(batch) -> tuple[Tensor, Tensor, Tensor | None]:
     if len(batch) == 3:
         return batch[0], batch[1], batch[2]
@@ -174,6 +184,12 @@ class MixupNet(NeuralNet):
     random_state : int or None, default=None
         Seed of the generator behind shuffling, lambdas and partners. ``None``
         seeds it from PyTorch's global generator.
+    fast_path : bool, default=True
+        With the built-in :class:`MLP` and a ``CrossEntropyLoss`` or ``MSELoss``
+        criterion, compute gradients in closed form
+        (:meth:`MLP.loss_and_grad`) instead of through autograd; the numbers
+        are the same, the step is faster for small networks. Any other module or
+        criterion always uses autograd. Set ``False`` to force autograd.
     **kwargs
         Every other :class:`~skorch.NeuralNet` parameter.
 
@@ -200,10 +216,13 @@ class MixupNet(NeuralNet):
     (64, 2)
     """
 
-    def __init__(self, module, *args, alpha=1.0, random_state=None, **kwargs):
+    def __init__(
+        self, module, *args, alpha=1.0, random_state=None, fast_path=True, **kwargs
+    ):
         super().__init__(module, *args, **kwargs)
         self.alpha = alpha
         self.random_state = random_state
+        self.fast_path = fast_path
 
     def initialize(self):
         super().initialize()
@@ -213,18 +232,44 @@ class MixupNet(NeuralNet):
             seed = int(torch.randint(0, 2**62, ()).item())
         self.generator_ = torch.Generator(device=torch.device(self.device))
         self.generator_.manual_seed(int(seed))
-        self._lambdas = torch.empty(0)
+        self._lambdas: list[float] = []
         self._lambda_pos = 0
+        self._partners = torch.empty(0, 0, dtype=torch.long)
+        self._partner_pos = 0
         return self
 
-    def _next_lambda(self) -> Tensor:
+    def _draw_mixing(self, n: int) -> tuple[float, Tensor]:
+        """The next batch's ``lambda`` and partner permutation of ``range(n)``."""
         if self._lambda_pos >= len(self._lambdas):
+            # Python floats: lerp's scalar path, and one device sync per buffer.
             self._lambdas = sample_lambda(
-                self.alpha_, _LAMBDA_BUFFER, generator=self.generator_
-            )
+                self.alpha_, _DRAW_BATCHES, generator=self.generator_
+            ).tolist()
             self._lambda_pos = 0
+        lam = self._lambdas[self._lambda_pos]
         self._lambda_pos += 1
-        return self._lambdas[self._lambda_pos - 1]
+        if self._partner_pos >= len(self._partners):
+            # Buffered at the batch size; a short last batch draws its own below.
+            size = max(1, min(_DRAW_BATCHES, _MAX_BUFFERED_INDICES // n))
+            self._partners = sample_partners(
+                n, generator=self.generator_, n_batches=size
+            )
+            self._partner_pos = 0
+        if self._partners.shape[1] != n:
+            return lam, sample_partners(n, generator=self.generator_)
+        partner = self._partners[self._partner_pos]
+        self._partner_pos += 1
+        return lam, partner
+
+    def _zero_grad_optimizer(self, set_to_none=None):
+        # What optimizer.zero_grad() does by default (grads to None), without its
+        # per-call profiling and hook overhead: this runs once per batch.
+        if set_to_none is False:
+            return super()._zero_grad_optimizer(set_to_none)
+        for name in self._optimizers:
+            for group in getattr(self, name + "_").param_groups:
+                for p in group["params"]:
+                    p.grad = None
 
     def get_iterator(self, dataset, training=False):
         tensors = _tensors_of(dataset, self.device)
@@ -242,26 +287,51 @@ class MixupNet(NeuralNet):
         )
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        if not self.module_.training:
+            # Once per epoch, not per batch: .train() walks every submodule.
+            self._set_training(True)
         Xi, yi, wi = _unpack(batch)
-        Xi = to_tensor(Xi, device=self.device)
-        yi = to_tensor(yi, device=self.device)
+        if not isinstance(Xi, Tensor):
+            Xi = to_tensor(Xi, device=self.device)
+        if not isinstance(yi, Tensor):
+            yi = to_tensor(yi, device=self.device)
         mixing = self.alpha_ > 0 and len(Xi) > 1
         if mixing:
-            lam = self._next_lambda()
-            partner = sample_partners(len(Xi), generator=self.generator_)
+            lam, partner = self._draw_mixing(len(Xi))
             Xi = mix(Xi, Xi[partner], lam)
-        y_pred = self.infer(Xi, **fit_params)
-        if mixing:
-            if not torch.is_floating_point(yi):
-                yi = F.one_hot(yi.long(), y_pred.shape[-1]).to(y_pred.dtype)
-            yi = mix(yi, yi[partner], lam)
             if wi is not None:
                 # Pair (i, j) weighs w_i * w_j: what repeating rows would give.
                 wi = wi * wi[partner]
+        closed_form = self._closed_form_loss(yi, wi, fit_params)
+        if closed_form is not None:
+            if mixing:
+                yi = _mix_targets(yi, partner, lam, self.module_.n_outputs)
+            y_pred, loss = self.module_.loss_and_grad(Xi, yi, closed_form, wi)
+            return {"loss": loss, "y_pred": y_pred}
+        y_pred = self.infer(Xi, **fit_params)
+        if mixing:
+            yi = _mix_targets(yi, partner, lam, y_pred.shape[-1])
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
+
+    def _closed_form_loss(self, y, sample_weight, fit_params) -> str | None:
+        """The loss name when :meth:`MLP.loss_and_grad` can replace autograd."""
+        if not self.fast_path or fit_params or type(self.module_) is not MLP:
+            return None
+        criterion = self.criterion_
+        reduction = getattr(criterion, "reduction", None)
+        if reduction != "none" and (reduction != "mean" or sample_weight is not None):
+            return None
+        if (
+            type(criterion) is torch.nn.CrossEntropyLoss
+            and criterion.weight is None
+            and criterion.label_smoothing == 0
+        ):
+            return "cross_entropy"
+        if type(criterion) is torch.nn.MSELoss and y.dim() == 2:
+            return "squared_error"
+        return None
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
@@ -272,7 +342,8 @@ class MixupNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False, sample_weight=None):
-        y_true = to_tensor(y_true, device=self.device)
+        if not isinstance(y_true, Tensor):
+            y_true = to_tensor(y_true, device=self.device)
         loss = self.criterion_(y_pred, y_true)
         if loss.dim() == 0:
             if sample_weight is not None:
@@ -281,10 +352,11 @@ class MixupNet(NeuralNet):
                     "criterion__reduction='none'."
                 )
             return loss
+        if sample_weight is None:
+            # Rows have equal sizes: the mean of row means is the plain mean.
+            return loss.mean()
         # reduction="none": one loss per row (averaged over trailing dims).
         loss = loss.reshape(len(loss), -1).mean(dim=1)
-        if sample_weight is None:
-            return loss.mean()
         sample_weight = to_tensor(sample_weight, device=self.device)
         return (loss * sample_weight).sum() / sample_weight.sum().clamp_min(1e-12)
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from skorch import NeuralNet
 
-from skmixup import ArrayDataset, MixupNet, TensorBatchIterator
+from skmixup import MLP, ArrayDataset, MixupNet, TensorBatchIterator
 
 
 def _epoch_rows(iterator):
@@ -211,3 +211,68 @@ def test_sample_weight_needs_per_row_loss():
     )
     with pytest.raises(ValueError, match="reduction='none'"):
         net.fit(ds, None)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize(
+    "loss, target_kind",
+    [("cross_entropy", "index"), ("cross_entropy", "soft"), ("squared_error", "value")],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_closed_form_gradients_match_autograd(activation, loss, target_kind, weighted):
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    module = MLP(5, 3, hidden_layer_sizes=(7, 4), activation=activation).double()
+    X = torch.randn(11, 5, generator=g, dtype=torch.float64)
+    if target_kind == "index":
+        y = torch.randint(0, 3, (11,), generator=g)
+    elif target_kind == "soft":
+        y = torch.softmax(torch.randn(11, 3, generator=g, dtype=torch.float64), 1)
+    else:
+        y = torch.randn(11, 3, generator=g, dtype=torch.float64)
+    w = torch.rand(11, generator=g, dtype=torch.float64) if weighted else None
+
+    out, value = module.loss_and_grad(X, y, loss, w)
+    closed = [p.grad.clone() for p in module.parameters()]
+
+    module.zero_grad()
+    criterion = (
+        torch.nn.CrossEntropyLoss(reduction="none")
+        if loss == "cross_entropy"
+        else torch.nn.MSELoss(reduction="none")
+    )
+    ref_out = module(X)
+    rows = criterion(ref_out, y).reshape(11, -1).mean(dim=1)
+    ref = rows.mean() if w is None else (rows * w).sum() / w.sum()
+    ref.backward()
+    torch.testing.assert_close(out, ref_out.detach())
+    torch.testing.assert_close(value, ref.detach())
+    for got, p in zip(closed, module.parameters(), strict=True):
+        torch.testing.assert_close(got, p.grad)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_fast_path_trains_like_autograd(alpha):
+    X, _ = _one_hot_rows(24)
+    X = X + np.random.RandomState(0).rand(24, 24).astype(np.float32)
+    y = (np.arange(24) % 3).astype(np.int64)
+
+    def fit(fast_path):
+        torch.manual_seed(0)
+        return MixupNet(
+            MLP(24, 3, hidden_layer_sizes=(16,)),
+            criterion=torch.nn.CrossEntropyLoss,
+            alpha=alpha,
+            max_epochs=3,
+            batch_size=8,
+            train_split=None,
+            random_state=0,
+            fast_path=fast_path,
+        ).fit(X, y)
+
+    fast, slow = fit(True), fit(False)
+    for a, b in zip(fast.module_.parameters(), slow.module_.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        fast.history[:, "train_loss"], slow.history[:, "train_loss"], rtol=1e-5
+    )
