@@ -1,0 +1,301 @@
+"""Build-time helpers of the skmixup docs.
+
+* :func:`write_benchmark_pages` turns every results folder under
+  ``benchmarks/results/`` into a page, recomputing its tables from the committed
+  ``results.jsonl`` with the benchmark's own report code, so the numbers on the site
+  are the numbers in the files. Folders that appear later are picked up by the next
+  build; with none, the page says so.
+* :class:`ExampleOrder` and :func:`reset_torch` configure sphinx-gallery.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+DOCS = Path(__file__).resolve().parents[1]
+REPO = DOCS.parent
+RESULTS = REPO / "benchmarks" / "results"
+GENERATED = DOCS / "_generated"
+
+# Reading order of the gallery; examples not listed come after, by file name.
+_EXAMPLE_ORDER = [
+    "plot_decision_boundary.py",
+    "plot_grid_search_alpha.py",
+    "plot_regression.py",
+    "plot_custom_module.py",
+    "plot_gpu_and_dask.py",
+]
+
+
+class ExampleOrder:
+    """sphinx-gallery ``within_subsection_order``: the order of ``_EXAMPLE_ORDER``."""
+
+    def __init__(self, src_dir: str) -> None:
+        self.src_dir = src_dir
+
+    def __call__(self, filename: str) -> tuple[int, str]:
+        if filename in _EXAMPLE_ORDER:
+            return (_EXAMPLE_ORDER.index(filename), filename)
+        return (len(_EXAMPLE_ORDER), filename)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def reset_torch(gallery_conf, fname) -> None:
+    """Run every example on one torch thread.
+
+    The examples train tiny networks, for which extra threads only add overhead,
+    and the docs build shares two cores with whatever else is running.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+
+
+# -- benchmark pages ----------------------------------------------------------------
+
+
+def _write(path: Path, text: str | bytes) -> None:
+    """Write only on change, so Sphinx does not rebuild unchanged pages."""
+    data = text.encode() if isinstance(text, str) else text
+    if path.exists() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _result_dirs() -> list[Path]:
+    """Folders under ``benchmarks/results`` that hold any result file."""
+    if not RESULTS.is_dir():
+        return []
+    kinds = ("*.jsonl", "*.csv", "*.md", "*.png")
+    dirs = {p.parent for kind in kinds for p in RESULTS.rglob(kind)}
+    return sorted(dirs)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    """Complete records; a run still writing may leave a partial last line."""
+    data = path.read_text()
+    end = data.rfind("\n") + 1
+    return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+
+
+def _demote(markdown: str, levels: int) -> str:
+    """Push markdown headings ``levels`` deeper, outside code fences."""
+    out, fenced = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        if not fenced and re.match(r"#{1,6} ", line):
+            line = "#" * levels + line
+        out.append(line)
+    return "\n".join(out)
+
+
+def _page(folder: Path, slug: str, out_dir: Path) -> tuple[str, dict | None]:
+    """The markdown page of one results folder, and its summary for the guide."""
+    rel = folder.relative_to(REPO).as_posix()
+    lines: list[str] = []
+    summary = None
+    jsonl = sorted(folder.glob("*.jsonl"))
+    committed_md = folder / "results.md"
+    for path in jsonl:
+        records = _read_jsonl(path)
+        heads = [r for r in records if r.get("kind") == "header"]
+        runs = [r for r in records if r.get("kind") == "run"]
+        if not heads or not runs:
+            lines += [
+                f"# Results in `{rel}`",
+                "",
+                f"`{path.name}` has no finished runs yet.",
+                "",
+            ]
+            continue
+        from skmixup.bench import report
+
+        # The command writes results.md with the header of its last invocation.
+        text = report.markdown(runs, heads[-1])
+        lines += [text, ""]
+        if committed_md.exists() and path.name == "results.jsonl":
+            if committed_md.read_text() == text:
+                note = (
+                    f"The tables above are recomputed from `{rel}/{path.name}` at "
+                    f"build time and are identical to the committed "
+                    f"`{rel}/results.md`."
+                )
+            else:
+                note = (
+                    f"The tables above are recomputed from `{rel}/{path.name}` at "
+                    f"build time. The committed `{rel}/results.md` differs from "
+                    "them (it was written by a run over part of the file, or "
+                    "before its last rows); the JSONL file is the record."
+                )
+                logger.info("benchmarks: %s/results.md differs from its JSONL", rel)
+        else:
+            note = (
+                f"The tables above are recomputed from `{rel}/{path.name}` at "
+                "build time."
+            )
+        lines += ["## About these numbers", "", note, ""]
+        summary = {"slug": slug, "head": heads[-1], "runs": runs}
+    if not jsonl:
+        lines += [f"# Results in `{rel}`", ""]
+        for md in sorted(folder.glob("*.md")):
+            lines += [_demote(md.read_text(), 1), ""]
+    for md in sorted(folder.glob("*.md")):
+        if md.name == "results.md" or not jsonl:
+            continue
+        lines += [f"## Notes: `{md.name}`", "", _demote(md.read_text(), 2), ""]
+    for csv in sorted(folder.glob("*.csv")):
+        _write(out_dir / csv.name, csv.read_bytes())
+        lines += [
+            f"## `{csv.name}`",
+            "",
+            "```{csv-table}",
+            f":file: {slug}/{csv.name}",
+            ":header-rows: 1",
+            "```",
+            "",
+        ]
+    pngs = sorted(folder.glob("*.png"))
+    if pngs:
+        lines += ["## Figures", ""]
+        for png in pngs:
+            _write(out_dir / png.name, png.read_bytes())
+            lines += [f"![{png.stem}]({slug}/{png.name})", ""]
+    files = sorted(p.name for p in folder.iterdir() if p.is_file())
+    lines += ["## Files", "", f"Committed in `{rel}/`: " + ", ".join(files) + "."]
+    return "\n".join(lines) + "\n", summary
+
+
+def _summary_rst(summaries: list[dict]) -> str:
+    """Per suite: on how many datasets each mixup variant matched or beat ERM."""
+    if not summaries:
+        return (
+            ".. note::\n\n   No benchmark results are committed yet; once files "
+            "appear under\n   ``benchmarks/results/``, this summary is computed "
+            "from them.\n"
+        )
+    from skmixup.bench import report
+
+    out = [
+        "Computed at build time from the committed results (means over repeats;",
+        "a negative difference means the method's error is lower than ERM's):",
+        "",
+    ]
+    for s in summaries:
+        stats = report.summary(s["runs"])
+        name = s["head"]["suite"]["name"]
+        for task, metric, unit, scale, fmt in (
+            ("classification", "error", "test error", 100.0, "{:+.1f} points"),
+            ("regression", "rmse", "test RMSE", 1.0, "{:+.3g}"),
+        ):
+            sub = stats[(stats["task"] == task) & (stats["metric"] == metric)]
+            if sub.empty:
+                continue
+            table = sub.pivot(index="dataset", columns="method", values="mean")
+            out += [
+                f"* Suite :doc:`{name} </_generated/bench/{s['slug']}>` "
+                f"({task}, {unit}, {table.shape[0]} datasets):",
+                "",
+            ]
+            if "erm" not in table:
+                out += ["  - no ERM baseline in this suite.", ""]
+                continue
+            for method in table.columns:
+                both = table[["erm", method]].dropna() if method != "erm" else None
+                if both is None or both.empty:
+                    continue
+                k = int((both[method] <= both["erm"]).sum())
+                diff = (both[method] - both["erm"]) * scale
+                best, worst = diff.idxmin(), diff.idxmax()
+                out.append(
+                    f"  - ``{method}`` at or below ERM on {k} of {len(both)}; "
+                    f"best on {best} ({fmt.format(diff[best])}), "
+                    f"worst on {worst} ({fmt.format(diff[worst])})."
+                )
+            out.append("")
+    return "\n".join(out) + "\n"
+
+
+def write_benchmark_pages(app) -> None:
+    """Regenerate ``docs/_generated`` from ``benchmarks/results``."""
+    bench_dir = GENERATED / "bench"
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    wanted: set[Path] = set()
+    summaries, entries = [], []
+    for folder in _result_dirs():
+        rel = folder.relative_to(RESULTS)
+        slug = "results" if rel == Path(".") else "-".join(rel.parts)
+        out_dir = bench_dir / slug
+        out_dir.mkdir(parents=True, exist_ok=True)
+        text, summary = _page(folder, slug, out_dir)
+        _write(bench_dir / f"{slug}.md", text)
+        wanted |= {bench_dir / f"{slug}.md", out_dir}
+        wanted |= set(out_dir.iterdir())
+        entries.append(slug)
+        if summary is not None:
+            summaries.append(summary)
+    # Drop pages of folders that are gone, so no stale numbers are published.
+    for path in sorted(bench_dir.rglob("*"), reverse=True):
+        if path not in wanted:
+            path.unlink() if path.is_file() else path.rmdir()
+
+    if entries:
+        index = [
+            "The committed results, one page per results folder:",
+            "",
+            ".. toctree::",
+            "   :maxdepth: 1",
+            "",
+            *(f"   /_generated/bench/{slug}" for slug in entries),
+        ]
+    else:
+        index = [
+            ".. note::",
+            "",
+            "   No benchmark results are committed yet. When result files appear",
+            "   under ``benchmarks/results/`` (one folder per suite), the next docs",
+            "   build turns each folder into a page here.",
+        ]
+    _write(GENERATED / "benchmark_index.rst", "\n".join(index) + "\n")
+    _write(GENERATED / "benchmark_summary.rst", _summary_rst(summaries))
+    logger.info("benchmarks: %d results folder(s) rendered", len(entries))
+
+
+def check_api_coverage(app) -> None:
+    """Warn (an error under ``-W``) for a public name missing from ``api.rst``."""
+    import skmixup
+
+    text = (DOCS / "api.rst").read_text()
+    listed = {line.strip() for line in text.splitlines()}
+    listed |= set(re.findall(r"\.\. py:data:: (\S+)", text))
+    missing = [name for name in skmixup.__all__ if name not in listed]
+    if missing:
+        logger.warning(
+            "api.rst does not list these names of skmixup.__all__: %s",
+            ", ".join(missing),
+        )
+
+
+_SKLEARN_ROLE = re.compile(r":(?:ref|term):`(?:([^`<]*?)\s*<[^>]*>|([^`]*))`")
+
+
+def unlink_sklearn_refs(app, what, name, obj, options, lines) -> None:
+    """Plain text for ``:ref:``/``:term:`` in docstrings inherited from sklearn.
+
+    Those roles point into scikit-learn's own docs (its user guide, glossary),
+    which an offline build without intersphinx cannot reach.
+    """
+    module = getattr(obj, "__module__", None) or ""
+    if not module.startswith("sklearn"):
+        return
+    for i, line in enumerate(lines):
+        lines[i] = _SKLEARN_ROLE.sub(lambda m: m.group(1) or m.group(2), line)
