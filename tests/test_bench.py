@@ -15,6 +15,7 @@ import pytest
 
 from skmixup.bench import datasets
 from skmixup.bench.cli import main
+from skmixup.bench.suites import SUITES, Suite
 
 TINY = ["--max-epochs", "2", "-q"]
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -210,3 +211,28 @@ def test_local_files_run_end_to_end(tmp_path):
     runs = {r["dataset"]: r for r in _runs(tmp_path / "results.jsonl")}
     assert runs["abalone"]["n_features"] == 8 and runs["abalone"]["split"] == "random"
     assert runs["yacht"]["split"] == "predefined" and runs["yacht"]["n_test"] == 31
+
+
+def test_committed_suite_configs_match_the_builtin_suites():
+    configs = Path(__file__).resolve().parents[1] / "benchmarks" / "suites"
+    for name, suite in SUITES.items():
+        committed = json.loads((configs / f"{name}.json").read_text())
+        assert Suite.from_dict(committed) == suite, name
+
+
+def test_suite_from_a_json_config(tmp_path):
+    config = SUITES["default"].as_dict() | {
+        "name": "mine",
+        "datasets": ["synthetic:regression"],
+        "methods": ["erm", "mixup-0.2"],
+        "repeats": 1,
+    }
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(config))
+    assert main(["--suite", str(path), "--out", str(tmp_path / "out"), *TINY]) == 0
+    runs = _runs(tmp_path / "out" / "results.jsonl")
+    assert [(r["suite"], r["method"]) for r in runs] == [
+        ("mine", "erm"),
+        ("mine", "mixup-0.2"),
+    ]
+    assert main(["--suite", "nope", "--out", str(tmp_path / "x"), "-q"]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
         + "; ".join(f"{s.name}: {s.description}" for s in SUITES.values()),
     )
     parser.add_argument(
-        "--suite", choices=sorted(SUITES), default="default", help="(default: default)"
+        "--suite",
+        default="default",
+        help=f"one of {', '.join(SUITES)}, or a suite config .json file (default: "
+        "default)",
     )
     parser.add_argument(
         "--datasets",
@@ -89,8 +93,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _load_suite(name: str) -> Suite:
+    if name in SUITES:
+        return SUITES[name]
+    path = Path(name)
+    if path.suffix != ".json" or not path.is_file():
+        raise ValueError(
+            f"--suite {name!r} is neither one of {list(SUITES)} nor a .json file"
+        )
+    try:
+        return Suite.from_dict(json.loads(path.read_text()))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"--suite {name}: not a valid suite config ({exc})") from None
+
+
 def _suite(args: argparse.Namespace) -> Suite:
-    suite = SUITES[args.suite]
+    suite = _load_suite(args.suite)
     if args.max_epochs is not None:
         suite = suite.with_overrides(
             max_epochs=args.max_epochs,
@@ -133,7 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"suite {suite.name}: {suite.description}")
         print("datasets: " + ", ".join(datasets.choices()))
         return 0
-    suite = _suite(args)
+    try:
+        suite = _suite(args)
+    except ValueError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"skmixup-bench: error: {exc}", file=sys.stderr)
+        return 2
     problem = _check(args, suite)
     if problem:
         parser.print_usage(sys.stderr)

@@ -66,6 +66,17 @@ class Suite:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Suite:
+        """A suite from :meth:`as_dict` output, e.g. read back from JSON."""
+        data = dict(data)
+        for name in ("datasets", "methods", "hidden_layer_sizes", "alpha_grid"):
+            if name in data:
+                data[name] = tuple(data[name])
+        if "max_splits" in data:
+            data["max_splits"] = tuple(tuple(pair) for pair in data["max_splits"])
+        return cls(**data)
+
 
 def method_alpha(method: str) -> float | None:
     """The fixed ``alpha`` of an ``erm``/``mixup-<alpha>`` method, else None."""
