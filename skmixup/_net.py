@@ -35,6 +35,14 @@ class ArrayDataset(torch.utils.data.Dataset):
 
     :class:`MixupNet` slices its tensors directly (see :class:`TensorBatchIterator`);
     ``__getitem__`` exists so that it also works with a plain ``DataLoader``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup import ArrayDataset
+    >>> ds = ArrayDataset(torch.zeros(4, 2), torch.arange(4))
+    >>> len(ds), ds[1]
+    (4, (tensor([0., 0.]), tensor(1)))
     """
 
     def __init__(
@@ -67,8 +75,9 @@ class TensorBatchIterator:
     """Minibatches cut from tensors by slicing, never row by row.
 
     Each pass (epoch) with ``shuffle=True`` draws a new permutation from
-    ``generator``, so every row appears exactly once per epoch, in a new order,
-    reproducibly under the generator's seed. The last batch may be short.
+    ``generator`` and gathers the rows in that order once, so every row appears
+    exactly once per epoch, in a new order, reproducibly under the generator's
+    seed; batches are then views of that copy. The last batch may be short.
 
     Parameters
     ----------
@@ -80,6 +89,19 @@ class TensorBatchIterator:
         Whether to permute rows at the start of every pass.
     generator : torch.Generator, default=None
         Source of the permutations; required when ``shuffle=True``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup import TensorBatchIterator
+    >>> X, y = torch.arange(10.0).reshape(5, 2), torch.arange(5)
+    >>> batches = TensorBatchIterator((X, y), batch_size=2)
+    >>> [yb.tolist() for _, yb in batches]
+    [[0, 1], [2, 3], [4]]
+    >>> g = torch.Generator().manual_seed(0)
+    >>> shuffled = TensorBatchIterator((X, y), batch_size=2, shuffle=True, generator=g)
+    >>> sorted(i for _, yb in shuffled for i in yb.tolist())
+    [0, 1, 2, 3, 4]
     """
 
     def __init__(
@@ -116,11 +138,13 @@ class TensorBatchIterator:
             return
         device = self.tensors[0].device
         order = torch.randperm(n, generator=self.generator, device=device)
+        # One gather per epoch, then every batch is a view: cheaper per step than
+        # gathering each batch, for one extra copy of the data.
+        shuffled = tuple(
+            None if t is None else t.index_select(0, order) for t in self.tensors
+        )
         for start in range(0, n, bs):
-            idx = order[start : start + bs]
-            yield tuple(
-                None if t is None else t.index_select(0, idx) for t in self.tensors
-            )
+            yield tuple(None if t is None else t[start : start + bs] for t in shuffled)
 
 
 def _as_tensor(data, device) -> Tensor | None:

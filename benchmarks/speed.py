@@ -1,0 +1,375 @@
+"""Speed benchmark: skmixup against scikit-learn's MLP and plain skorch.
+
+Run from the repository root::
+
+    python benchmarks/speed.py --out benchmarks/results/speed
+
+Everything is timed in this one process, after a warm-up fit, with one torch
+thread and one BLAS thread; each figure is the median of ``--repeats`` runs.
+The scale and peak-memory figures come from child processes (one per size) so
+that their peak RSS is their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import skorch
+import torch
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from skorch import NeuralNetClassifier, NeuralNetRegressor
+from threadpoolctl import threadpool_limits
+
+import skmixup
+from skmixup import MLP, MixupClassifier, MixupRegressor
+
+N_ROWS, N_FEATURES = 17_898, 8  # the size of HTRU2
+SETTINGS = [(16, 2), (256, 10)]  # (batch size, epochs)
+PREDICT_ROWS = 1_000_000
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def make_data(task: str, n: int, d: int, seed: int = 0):
+    if task == "classifier":
+        X, y = make_classification(n, d, n_informative=min(d, 5), random_state=seed)
+    else:
+        X, y = make_regression(n, d, noise=1.0, random_state=seed)
+        y = (y - y.mean()) / y.std()
+    return X.astype(np.float32), y
+
+
+def estimators(task: str, batch_size: int, epochs: int, device: str):
+    """name -> factory of an unfitted estimator, all with the same 2x128 network."""
+    classifier = task == "classifier"
+    n_out = 2 if classifier else 1
+    sk = MLPClassifier if classifier else MLPRegressor
+    net = NeuralNetClassifier if classifier else NeuralNetRegressor
+    ours = MixupClassifier if classifier else MixupRegressor
+    criterion = torch.nn.CrossEntropyLoss if classifier else torch.nn.MSELoss
+    common = {"max_epochs": epochs, "batch_size": batch_size, "device": device}
+    return {
+        "sklearn MLP": lambda: sk(
+            hidden_layer_sizes=(128, 128),
+            solver="adam",
+            batch_size=batch_size,
+            max_iter=epochs,
+            early_stopping=False,
+            tol=0.0,
+            n_iter_no_change=epochs + 1,
+            random_state=0,
+        ),
+        "plain skorch (ERM)": lambda: net(
+            MLP(N_FEATURES, n_out),
+            criterion=criterion,
+            optimizer=torch.optim.Adam,
+            lr=1e-3,
+            max_epochs=epochs,
+            batch_size=batch_size,
+            train_split=None,
+            device=device,
+            verbose=0,
+        ),
+        "skmixup alpha=0": lambda: ours(alpha=0.0, random_state=0, **common),
+        "skmixup alpha=1": lambda: ours(alpha=1.0, random_state=0, **common),
+    }
+
+
+def fit_table(repeats: int, device: str) -> list[dict]:
+    rows = []
+    for task in ("classifier", "regressor"):
+        X, y = make_data(task, N_ROWS, N_FEATURES)
+        y_fit = {"plain skorch (ERM)": y if task == "classifier" else y[:, None]}
+        for batch_size, epochs in SETTINGS:
+            factories = estimators(task, batch_size, epochs, device)
+            for name, factory in factories.items():
+                target = y_fit.get(name, y)
+                if name == "plain skorch (ERM)" and task == "regressor":
+                    target = target.astype(np.float32)
+                factory().fit(X, target)  # warm-up
+                seconds = median_time(
+                    lambda f=factory, t=target, X=X: f().fit(X, t), repeats
+                )
+                rows.append(
+                    {
+                        "task": task,
+                        "batch_size": batch_size,
+                        "epochs": epochs,
+                        "estimator": name,
+                        "fit_seconds": seconds,
+                    }
+                )
+                print(f"  {task} bs={batch_size} {name}: {seconds:.3f} s", flush=True)
+    return rows
+
+
+def predict_table(repeats: int, device: str) -> list[dict]:
+    X, y = make_data("classifier", N_ROWS, N_FEATURES)
+    X_big = np.random.RandomState(1).randn(PREDICT_ROWS, N_FEATURES).astype(np.float32)
+    rows = []
+    for name, factory in estimators("classifier", 256, 1, device).items():
+        if name == "plain skorch (ERM)":
+            continue
+        model = factory().fit(X, y)
+        model.predict(X_big[:1000])  # warm-up
+        seconds = median_time(lambda m=model: m.predict(X_big), repeats)
+        rows.append({"estimator": name, "predict_seconds": seconds})
+        print(f"  predict {PREDICT_ROWS:,} rows {name}: {seconds:.3f} s", flush=True)
+    return rows
+
+
+def _proc_status_mb(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(key)
+
+
+def scale_child(n_rows: int, repeats: int) -> None:
+    """Child process: time one epoch on n_rows x 20 and report peak memory."""
+    torch.set_num_threads(1)
+    rss_after_imports = _proc_status_mb("VmRSS")
+    X, y = make_data("classifier", n_rows, 20)
+    est = MixupClassifier(alpha=1.0, max_epochs=1, batch_size=256, device="cpu")
+    with threadpool_limits(1):
+        est.fit(X[:1000], y[:1000])  # warm-up
+        rss_before_fit = _proc_status_mb("VmRSS")
+        # Linux: writing 5 resets the peak RSS (VmHWM) to the current RSS.
+        Path("/proc/self/clear_refs").write_text("5")
+        seconds = median_time(lambda: est.fit(X, y), repeats)
+    peak = _proc_status_mb("VmHWM")
+    print(
+        json.dumps(
+            {
+                "rows": n_rows,
+                "fit_seconds": seconds,
+                "data_mb": X.nbytes / 2**20,
+                "rss_after_imports_mb": rss_after_imports,
+                "rss_before_fit_mb": rss_before_fit,
+                "peak_rss_during_fit_mb": peak,
+            }
+        )
+    )
+
+
+def scale_table(repeats: int) -> list[dict]:
+    rows = []
+    for n_rows in (100_000, 1_000_000):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--scale-child",
+                str(n_rows),
+                "--repeats",
+                str(repeats),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+        print(f"  scale {rows[-1]}", flush=True)
+    return rows
+
+
+def ratio(rows, task, batch_size, a, b):
+    get = {
+        r["estimator"]: r["fit_seconds"]
+        for r in rows
+        if r["task"] == task and r["batch_size"] == batch_size
+    }
+    return get[a] / get[b]
+
+
+def report(fit_rows, predict_rows, scale_rows, meta) -> str:
+    lines = [
+        "# skmixup speed benchmark",
+        "",
+        f"Command: `{meta['command']}`",
+        "",
+        f"Machine: {meta['cpu']}, {meta['cores']} cores; one torch thread and one "
+        f"BLAS thread. Versions: python {meta['python']}, torch {meta['torch']}, "
+        f"scikit-learn {meta['sklearn']}, skorch {meta['skorch']}, "
+        f"skmixup {meta['skmixup']}. Device: {meta['device']}.",
+        "",
+        f"Fit times: {N_ROWS:,} x {N_FEATURES} synthetic data, network 2x128 ReLU, "
+        "Adam (lr 1e-3), median of "
+        f"{meta['repeats']} fits after one warm-up fit, all in one process.",
+        "",
+        "| task | batch | epochs | estimator | fit s | / sklearn | / skorch |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in fit_rows:
+        t, bs = r["task"], r["batch_size"]
+        vs_sk = ratio(fit_rows, t, bs, r["estimator"], "sklearn MLP")
+        vs_net = ratio(fit_rows, t, bs, r["estimator"], "plain skorch (ERM)")
+        lines.append(
+            f"| {t} | {bs} | {r['epochs']} | {r['estimator']} | "
+            f"{r['fit_seconds']:.3f} | {vs_sk:.2f} | {vs_net:.2f} |"
+        )
+    lines += ["", "Targets (medians measured above):", ""]
+    for task in ("classifier", "regressor"):
+        for bs, _ in SETTINGS:
+            sk = ratio(fit_rows, task, bs, "skmixup alpha=1", "sklearn MLP")
+            net = ratio(fit_rows, task, bs, "skmixup alpha=1", "plain skorch (ERM)")
+            mix = ratio(fit_rows, task, bs, "skmixup alpha=1", "skmixup alpha=0")
+            goal = 1.0 if bs == 256 else 1.2
+            lines.append(
+                f"- {task}, batch {bs}: alpha=1 / sklearn = {sk:.2f} "
+                f"(target <= {goal}: {'met' if sk <= goal else 'MISSED'}); "
+                f"alpha=1 / skorch = {net:.2f} (target <= 0.55: "
+                f"{'met' if net <= 0.55 else 'MISSED'}); alpha=1 / alpha=0 = "
+                f"{mix:.2f} (target <= 1.05: {'met' if mix <= 1.05 else 'MISSED'})"
+            )
+    lines += [
+        "",
+        f"Predicting {PREDICT_ROWS:,} rows (median of {meta['repeats']}):",
+        "",
+        "| estimator | predict s |",
+        "|---|---|",
+    ]
+    lines += [
+        f"| {r['estimator']} | {r['predict_seconds']:.3f} |" for r in predict_rows
+    ]
+    small, big = scale_rows
+    lines += [
+        "",
+        "Scale (child processes, one epoch, batch 256, alpha=1, n x 20 float32; "
+        "RSS in MB: after imports, before fit (with the data), peak during fit):",
+        "",
+        "| rows | fit s | float32 data MB | RSS imports | RSS before fit | peak RSS |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['rows']:,} | {r['fit_seconds']:.3f} | {r['data_mb']:.0f} | "
+        f"{r['rss_after_imports_mb']:.0f} | {r['rss_before_fit_mb']:.0f} | "
+        f"{r['peak_rss_during_fit_mb']:.0f} |"
+        for r in scale_rows
+    ]
+    scale = big["fit_seconds"] / small["fit_seconds"]
+    used = big["peak_rss_during_fit_mb"] - big["rss_after_imports_mb"]
+    bound = 2 * big["data_mb"] + 300
+    lines += [
+        "",
+        f"- fit time ratio 1,000,000 / 100,000 rows = {scale:.2f} (target <= 11: "
+        f"{'met' if scale <= 11 else 'MISSED'})",
+        f"- peak memory for data and training at 1,000,000 rows (peak RSS during "
+        f"fit minus RSS after imports) = {used:.0f} MB; bound 2 x data + 300 MB = "
+        f"{bound:.0f} MB: {'met' if used <= bound else 'MISSED'}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def gpu_report(gpu_rows: list[dict]) -> str:
+    if not gpu_rows:
+        return (
+            "\n## GPU\n\nNo CUDA GPU on this machine "
+            "(torch.cuda.is_available() is False): GPU section skipped.\n"
+        )
+    lines = [
+        "\n## GPU",
+        "",
+        f"Same fits on {torch.cuda.get_device_name(0)} (sklearn stays on the CPU).",
+        "",
+        "| task | batch | estimator | fit s | / sklearn (CPU) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in gpu_rows:
+        vs = ratio(gpu_rows, r["task"], r["batch_size"], r["estimator"], "sklearn MLP")
+        lines.append(
+            f"| {r['task']} | {r['batch_size']} | {r['estimator']} | "
+            f"{r['fit_seconds']:.3f} | {vs:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed"))
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    if args.scale_child:
+        scale_child(args.scale_child, min(args.repeats, 3))
+        return 0
+    torch.set_num_threads(1)
+    meta = {
+        "command": "python benchmarks/speed.py " + " ".join(argv or sys.argv[1:]),
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "sklearn": sklearn.__version__,
+        "skorch": skorch.__version__,
+        "skmixup": skmixup.__version__,
+        "numpy": np.__version__,
+        "device": args.device,
+        "repeats": args.repeats,
+    }
+    with threadpool_limits(1):
+        print("fit:", flush=True)
+        fit_rows = fit_table(args.repeats, args.device)
+        print("predict:", flush=True)
+        predict_rows = predict_table(args.repeats, args.device)
+    print("scale:", flush=True)
+    scale_rows = scale_table(args.repeats)
+    gpu_rows = []
+    if torch.cuda.is_available():
+        print("fit on GPU:", flush=True)
+        gpu_rows = fit_table(args.repeats, "cuda")
+    text = report(fit_rows, predict_rows, scale_rows, meta) + gpu_report(gpu_rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "speed.md").write_text(text)
+    (args.out / "speed.json").write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "fit": fit_rows,
+                "predict": predict_rows,
+                "scale": scale_rows,
+                "fit_gpu": gpu_rows,
+            },
+            indent=1,
+        )
+    )
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
