@@ -263,6 +263,9 @@ class BaseMixup(BaseEstimator):
                 **self._optimizer_kwargs(optimizer, device),
             )
             self.net_.fit(train, None)
+        # The validation split holds data tensors; a fitted model should not
+        # carry them into pickles (or keep them on the GPU).
+        self.net_.train_split = None
         history = self.net_.history
         self.n_iter_ = len(history)
         self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]

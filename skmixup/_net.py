@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.dataset import Dataset as SkorchDataset
+from skorch.history import History
 from skorch.utils import to_tensor
 from torch import Tensor
 from torch.nn import functional as F
@@ -147,6 +148,37 @@ class TensorBatchIterator:
             yield tuple(None if t is None else t[start : start + bs] for t in shuffled)
 
 
+class EpochSummaryHistory(History):
+    """A skorch ``History`` that keeps one running summary per epoch, not per batch.
+
+    skorch records every batch's loss and size; at 1,000,000 rows and batch 16
+    that is 62,500 dicts per epoch. Here each epoch has a single ``batches``
+    entry whose ``<prefix>_loss`` is the size-weighted mean loss so far and
+    ``<prefix>_batch_size`` the rows seen: exactly what skorch's epoch-level
+    ``train_loss`` and ``valid_loss`` are computed from.
+    """
+
+    def new_batch(self):
+        if not self[-1]["batches"]:
+            super().new_batch()
+
+    def record_batch(self, attr, value):
+        batch = self[-1]["batches"][-1]
+        if attr.endswith("_batch_size"):
+            key = attr[: -len("_batch_size")] + "_loss"
+            last = batch.pop("_last_" + key, None)
+            seen = batch.get(attr, 0) + value
+            if last is not None:
+                mean = batch.get(key, 0.0)
+                batch[key] = mean + (last - mean) * value / seen
+            batch[attr] = seen
+        elif attr.endswith("_loss"):
+            # Folded into the running mean once the batch size arrives.
+            batch["_last_" + attr] = value
+        else:
+            batch[attr] = value
+
+
 def _as_tensor(data, device) -> Tensor | None:
     if data is None:
         return None
@@ -214,6 +246,12 @@ class MixupNet(NeuralNet):
         (:meth:`MLP.loss_and_grad`) instead of through autograd; the numbers
         are the same, the step is faster for small networks. Any other module or
         criterion always uses autograd. Set ``False`` to force autograd.
+    record_batches : bool, default=False
+        Keep skorch's per-batch history (loss and size of every batch). By
+        default each epoch keeps one running summary instead
+        (a ``History`` subclass), which is all the epoch-level
+        ``train_loss`` and ``valid_loss`` need and saves time and memory with
+        many small batches; set ``True`` to get skorch's full record back.
     **kwargs
         Every other :class:`~skorch.NeuralNet` parameter.
 
@@ -241,12 +279,33 @@ class MixupNet(NeuralNet):
     """
 
     def __init__(
-        self, module, *args, alpha=1.0, random_state=None, fast_path=True, **kwargs
+        self,
+        module,
+        *args,
+        alpha=1.0,
+        random_state=None,
+        fast_path=True,
+        record_batches=False,
+        **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
         self.alpha = alpha
         self.random_state = random_state
         self.fast_path = fast_path
+        self.record_batches = record_batches
+
+    def initialize_history(self):
+        cls = History if self.record_batches else EpochSummaryHistory
+        if type(getattr(self, "history_", None)) is cls:
+            self.history_.clear()
+        else:
+            self.history_ = cls()
+        return self
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        # Drop the unused draws: they are not model state and would bloat pickles.
+        self._reset_draws()
 
     def initialize(self):
         super().initialize()
@@ -256,11 +315,14 @@ class MixupNet(NeuralNet):
             seed = int(torch.randint(0, 2**62, ()).item())
         self.generator_ = torch.Generator(device=torch.device(self.device))
         self.generator_.manual_seed(int(seed))
+        self._reset_draws()
+        return self
+
+    def _reset_draws(self) -> None:
         self._lambdas: list[float] = []
         self._lambda_pos = 0
         self._partners = torch.empty(0, 0, dtype=torch.long)
         self._partner_pos = 0
-        return self
 
     def _draw_mixing(self, n: int) -> tuple[float, Tensor]:
         """The next batch's ``lambda`` and partner permutation of ``range(n)``."""

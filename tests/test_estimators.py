@@ -280,6 +280,15 @@ def test_early_stopping_stops_and_keeps_the_best(clf_data):
     assert clf.score(X, y) > 0.8
 
 
+def test_fitted_model_carries_no_data(clf_data):
+    X, y = clf_data
+    small = MixupClassifier(**{**FAST, "early_stopping": True}).fit(X[:50], y[:50])
+    big = MixupClassifier(**{**FAST, "early_stopping": True}).fit(
+        np.tile(X, (20, 1)), np.tile(y, 20)
+    )
+    assert abs(len(pickle.dumps(big)) - len(pickle.dumps(small))) < 10_000
+
+
 def test_early_stopping_needs_rows():
     X, y = np.arange(4.0).reshape(2, 2), np.array([0, 1])
     with pytest.raises(ValueError, match="validation_fraction"):

@@ -276,3 +276,26 @@ def test_fast_path_trains_like_autograd(alpha):
     np.testing.assert_allclose(
         fast.history[:, "train_loss"], slow.history[:, "train_loss"], rtol=1e-5
     )
+
+
+def test_epoch_summary_history_matches_per_batch_history():
+    X, y = _one_hot_rows(40)
+
+    def fit(record_batches):
+        torch.manual_seed(0)
+        return MixupNet(
+            torch.nn.Linear(40, 2),
+            criterion=torch.nn.CrossEntropyLoss,
+            alpha=0.5,
+            max_epochs=3,
+            batch_size=7,
+            random_state=0,
+            record_batches=record_batches,
+        ).fit(X, y)
+
+    summary, full = fit(False), fit(True)
+    for key in ("train_loss", "valid_loss"):
+        np.testing.assert_allclose(summary.history[:, key], full.history[:, key])
+    assert len(full.history[-1, "batches"]) > 1
+    assert len(summary.history[-1, "batches"]) == 1
+    assert summary.history[-1, "batches", 0, "train_batch_size"] == 32
