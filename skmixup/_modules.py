@@ -70,6 +70,10 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
         self.activation = activation
         self.n_outputs = int(n_outputs)
+        # Plain references for loss_and_grad, which runs once per batch: module
+        # attribute and Sequential index lookups are slow next to tiny matmuls.
+        self._linears = tuple(m for m in layers if isinstance(m, nn.Linear))
+        self._hidden_activations = tuple(layers[1:-1:2])
 
     def forward(self, X: Tensor) -> Tensor:
         return self.layers(X)
@@ -108,13 +112,13 @@ class MLP(nn.Module):
         loss_value : Tensor
             The loss, a 0-d tensor.
         """
-        linears = [m for m in self.layers if isinstance(m, nn.Linear)]
+        linears = self._linears
         activations = [X]
         h = X
         for i, layer in enumerate(linears):
             h = torch.addmm(layer.bias, h, layer.weight.t())
             if i < len(linears) - 1:
-                h = self.layers[2 * i + 1](h)
+                h = self._hidden_activations[i](h)
             activations.append(h)
         out = h
         if loss == "cross_entropy":

@@ -7,6 +7,7 @@ The net only overrides skorch's documented extension points (``initialize``,
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 
@@ -29,6 +30,8 @@ __all__ = ["ArrayDataset", "MixupNet", "TensorBatchIterator"]
 _DRAW_BATCHES = 1024
 # ... but the buffered permutations stay below this many indices (8 MB).
 _MAX_BUFFERED_INDICES = 2**20
+# Rows gathered at a time when shuffling: bounds the temporary to a few MB.
+_GATHER_CHUNK = 65536
 
 
 class ArrayDataset(torch.utils.data.Dataset):
@@ -121,6 +124,8 @@ class TensorBatchIterator:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.generator = generator
+        self._buffers: tuple[Tensor | None, ...] | None = None
+        self._packed: Tensor | None = None
 
     @property
     def n_rows(self) -> int:
@@ -128,6 +133,29 @@ class TensorBatchIterator:
 
     def __len__(self) -> int:
         return math.ceil(self.n_rows / self.batch_size)
+
+    def _allocate(self) -> None:
+        """Shuffle buffers, allocated once; 2-D float X and y share one.
+
+        Sharing lets a training step mix inputs and targets of a batch with one
+        gather and one lerp (see ``Batch.packed``).
+        """
+        X, y = self.tensors[0], self.tensors[1] if len(self.tensors) > 1 else None
+        packable = (
+            y is not None
+            and X.dim() == 2
+            and y.dim() == 2
+            and X.dtype == y.dtype
+            and torch.is_floating_point(X)
+        )
+        buffers = [
+            None if t is None or (packable and i < 2) else torch.empty_like(t)
+            for i, t in enumerate(self.tensors)
+        ]
+        if packable:
+            self._packed = X.new_empty((len(X), X.shape[1] + y.shape[1]))
+            buffers[:2] = self._packed[:, : X.shape[1]], self._packed[:, X.shape[1] :]
+        self._buffers = tuple(buffers)
 
     def __iter__(self) -> Iterator[tuple[Tensor | None, ...]]:
         n, bs = self.n_rows, self.batch_size
@@ -137,15 +165,39 @@ class TensorBatchIterator:
                     None if t is None else t[start : start + bs] for t in self.tensors
                 )
             return
-        device = self.tensors[0].device
-        order = torch.randperm(n, generator=self.generator, device=device)
-        # One gather per epoch, then every batch is a view: cheaper per step than
-        # gathering each batch, for one extra copy of the data.
-        shuffled = tuple(
-            None if t is None else t.index_select(0, order) for t in self.tensors
+        if self._buffers is None:
+            self._allocate()
+        order = torch.randperm(
+            n, generator=self.generator, device=self.tensors[0].device
         )
-        for start in range(0, n, bs):
-            yield tuple(None if t is None else t[start : start + bs] for t in shuffled)
+        # Rows are gathered in the new order once per epoch, in chunks so that no
+        # full-size temporary exists; every batch is then a view.
+        for start in range(0, n, _GATHER_CHUNK):
+            idx = order[start : start + _GATHER_CHUNK]
+            for t, buf in zip(self.tensors, self._buffers, strict=True):
+                if t is not None:
+                    buf[start : start + _GATHER_CHUNK] = t.index_select(0, idx)
+        # split() makes all of an epoch's batch views in one call per buffer.
+        columns = [
+            itertools.repeat(None) if b is None else b.split(bs) for b in self._buffers
+        ]
+        packed = (
+            itertools.repeat(None) if self._packed is None else self._packed.split(bs)
+        )
+        for *views, rows in zip(*columns, packed, strict=False):
+            batch = Batch(views)
+            batch.packed = rows
+            yield batch
+
+
+class Batch(tuple):
+    """A batch ``(X, y[, sample_weight])``.
+
+    ``packed``, when not None, holds the rows ``[X | y]`` side by side, of which
+    ``X`` and ``y`` are column views.
+    """
+
+    packed: Tensor | None = None
 
 
 class EpochSummaryHistory(History):
@@ -321,8 +373,9 @@ class MixupNet(NeuralNet):
     def _reset_draws(self) -> None:
         self._lambdas: list[float] = []
         self._lambda_pos = 0
-        self._partners = torch.empty(0, 0, dtype=torch.long)
+        self._partners: tuple[Tensor, ...] = ()
         self._partner_pos = 0
+        self._partner_n = 0
 
     def _draw_mixing(self, n: int) -> tuple[float, Tensor]:
         """The next batch's ``lambda`` and partner permutation of ``range(n)``."""
@@ -337,11 +390,13 @@ class MixupNet(NeuralNet):
         if self._partner_pos >= len(self._partners):
             # Buffered at the batch size; a short last batch draws its own below.
             size = max(1, min(_DRAW_BATCHES, _MAX_BUFFERED_INDICES // n))
+            # unbind: one call for all rows, then plain list indexing per batch.
             self._partners = sample_partners(
                 n, generator=self.generator_, n_batches=size
-            )
+            ).unbind(0)
             self._partner_pos = 0
-        if self._partners.shape[1] != n:
+            self._partner_n = n
+        if self._partner_n != n:
             return lam, sample_partners(n, generator=self.generator_)
         partner = self._partners[self._partner_pos]
         self._partner_pos += 1
@@ -382,20 +437,28 @@ class MixupNet(NeuralNet):
         if not isinstance(yi, Tensor):
             yi = to_tensor(yi, device=self.device)
         mixing = self.alpha_ > 0 and len(Xi) > 1
+        targets_mixed = False
         if mixing:
             lam, partner = self._draw_mixing(len(Xi))
-            Xi = mix(Xi, Xi[partner], lam)
+            packed = getattr(batch, "packed", None)
+            if packed is not None:
+                # Inputs and targets side by side: one gather and one lerp.
+                rows = mix(packed, packed.index_select(0, partner), lam)
+                Xi, yi = rows.split((Xi.shape[1], yi.shape[1]), dim=1)
+                targets_mixed = True
+            else:
+                Xi = mix(Xi, Xi.index_select(0, partner), lam)
             if wi is not None:
                 # Pair (i, j) weighs w_i * w_j: what repeating rows would give.
-                wi = wi * wi[partner]
+                wi = wi * wi.index_select(0, partner)
         closed_form = self._closed_form_loss(yi, wi, fit_params)
         if closed_form is not None:
-            if mixing:
+            if mixing and not targets_mixed:
                 yi = _mix_targets(yi, partner, lam, self.module_.n_outputs)
             y_pred, loss = self.module_.loss_and_grad(Xi, yi, closed_form, wi)
             return {"loss": loss, "y_pred": y_pred}
         y_pred = self.infer(Xi, **fit_params)
-        if mixing:
+        if mixing and not targets_mixed:
             yi = _mix_targets(yi, partner, lam, y_pred.shape[-1])
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
         loss.backward()

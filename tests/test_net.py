@@ -114,6 +114,35 @@ def test_training_inputs_are_mixed_pairs():
     assert len(lams) > 1  # lambda changes between batches
 
 
+class RecordingMSE(torch.nn.MSELoss):
+    seen: list
+
+    def forward(self, input, target):
+        self.seen.append(target.detach().clone())
+        return super().forward(input, target)
+
+
+def test_targets_are_mixed_with_their_inputs():
+    # Row i is e_i with target i: a mixed row lam*e_i + (1-lam)*e_j must carry
+    # the target lam*i + (1-lam)*j, whichever code path mixed it.
+    X, _ = _one_hot_rows(24)
+    y = np.arange(24, dtype=np.float32)[:, None]
+    RecordingMSE.seen = []
+    net = MixupNet(
+        Recorder(24, 1),
+        criterion=RecordingMSE,
+        alpha=1.0,
+        max_epochs=2,
+        batch_size=8,
+        train_split=None,
+        random_state=0,
+    ).fit(X, y)
+    inputs = net.module_.seen[True]
+    assert len(inputs) == len(RecordingMSE.seen) == 6
+    for xb, yb in zip(inputs, RecordingMSE.seen, strict=True):
+        torch.testing.assert_close(xb @ torch.arange(24.0)[:, None], yb)
+
+
 def test_alpha_zero_trains_on_original_rows():
     X, y = _one_hot_rows(24)
     net = _fit(0.0, X, y, train_split=None)
