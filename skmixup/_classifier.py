@@ -87,12 +87,9 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
                 "MixupClassifier needs samples of at least 2 classes in y; got only "
                 f"one class: {self.classes_.tolist()[0]!r}."
             )
-        if self.alpha > 0:
-            # Mixed targets are class probabilities: one-hot once here rather
-            # than once per batch in the training step.
-            targets = np.eye(len(self.classes_), dtype=np.float32)[codes]
-        else:
-            targets = codes.astype(np.int64)
+        # Class probabilities, one-hot once here: mixing them is a lerp, and X and
+        # the targets can share one float buffer (see TensorBatchIterator).
+        targets = np.eye(len(self.classes_), dtype=np.float32)[codes]
         return self._fit_net(
             X,
             targets,
