@@ -251,6 +251,14 @@ def _tensors_of(dataset, device) -> tuple[Tensor | None, ...] | None:
         y = None if dataset.y is None else _as_tensor(dataset.y, device)
         if X is not None and (dataset.y is None or y is not None):
             return (X, y)
+    if isinstance(dataset, torch.utils.data.Subset):
+        # skorch's ValidSplit hands over Subsets of its Dataset.
+        tensors = _tensors_of(dataset.dataset, device)
+        if tensors is not None:
+            index = torch.as_tensor(dataset.indices, device=tensors[0].device)
+            return tuple(
+                None if t is None else t.index_select(0, index) for t in tensors
+            )
     return None
 
 

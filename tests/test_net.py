@@ -328,3 +328,17 @@ def test_epoch_summary_history_matches_per_batch_history():
     assert len(full.history[-1, "batches"]) > 1
     assert len(summary.history[-1, "batches"]) == 1
     assert summary.history[-1, "batches", 0, "train_batch_size"] == 32
+
+
+def test_skorch_valid_split_uses_the_fast_iterator():
+    X, y = _one_hot_rows(40)
+    torch.manual_seed(0)  # the module's initial weights
+    net = _fit(1.0, X, y)  # skorch's default ValidSplit(5) yields Subsets
+    train, valid = net.get_split_datasets(X, y)
+    assert isinstance(net.get_iterator(train, training=True), TensorBatchIterator)
+    assert isinstance(net.get_iterator(valid), TensorBatchIterator)
+    # Shuffling, lambdas and partners all follow random_state.
+    torch.manual_seed(0)
+    again = _fit(1.0, X, y)
+    for a, b in zip(net.module_.parameters(), again.module_.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
