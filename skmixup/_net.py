@@ -444,15 +444,16 @@ class MixupNet(NeuralNet):
             Xi = to_tensor(Xi, device=self.device)
         if not isinstance(yi, Tensor):
             yi = to_tensor(yi, device=self.device)
-        mixing = self.alpha_ > 0 and len(Xi) > 1
+        n = Xi.shape[0]
+        mixing = self.alpha_ > 0 and n > 1
         targets_mixed = False
         if mixing:
-            lam, partner = self._draw_mixing(len(Xi))
+            lam, partner = self._draw_mixing(n)
             packed = getattr(batch, "packed", None)
             if packed is not None:
                 # Inputs and targets side by side: one gather and one lerp.
                 rows = mix(packed, packed.index_select(0, partner), lam)
-                Xi, yi = rows.split((Xi.shape[1], yi.shape[1]), dim=1)
+                Xi, yi = rows.split_with_sizes((Xi.shape[1], yi.shape[1]), 1)
                 targets_mixed = True
             else:
                 Xi = mix(Xi, Xi.index_select(0, partner), lam)
