@@ -75,7 +75,12 @@ html_theme_options = {
     "header_links_before_dropdown": 6,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
-html_sidebars = {"index": [], "quick_start": [], "benchmarks": []}
+html_sidebars = {
+    "index": [],
+    "quick_start": [],
+    "benchmarks": [],
+    "_generated/bench/*": [],
+}
 html_show_sourcelink = True
 html_last_updated_fmt = None
 

@@ -85,6 +85,17 @@ def sample_lambda(
     -------
     lam : Tensor of shape (n,)
         Values in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup import sample_lambda
+    >>> g = torch.Generator().manual_seed(0)
+    >>> lam = sample_lambda(0.4, 1000, generator=g)
+    >>> lam.shape, bool(((lam >= 0) & (lam <= 1)).all())
+    (torch.Size([1000]), True)
+    >>> sample_lambda(0.0, 3, generator=g)  # alpha=0: no mixing
+    tensor([1., 1., 1.])
     """
     alpha = _check_alpha(alpha)
     device = torch.device(device) if device is not None else generator.device
@@ -107,6 +118,16 @@ def sample_partners(
     Returns one permutation of ``range(n)`` of shape ``(n,)``, or, with
     ``n_batches``, that many independent permutations of shape ``(n_batches, n)``
     drawn at once.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup import sample_partners
+    >>> g = torch.Generator().manual_seed(0)
+    >>> sorted(sample_partners(5, generator=g).tolist())
+    [0, 1, 2, 3, 4]
+    >>> sample_partners(5, generator=g, n_batches=3).shape
+    torch.Size([3, 5])
     """
     device = torch.device(device) if device is not None else generator.device
     if n_batches is None:
@@ -120,6 +141,18 @@ def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
 
     ``lam`` is a scalar (one coefficient for the batch) or a tensor of shape
     ``(n,)`` (one per row), broadcast over the trailing dimensions of ``a``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup import mix
+    >>> a, b = torch.tensor([[1.0, 1.0], [2.0, 2.0]]), torch.zeros(2, 2)
+    >>> mix(a, b, 0.25)
+    tensor([[0.2500, 0.2500],
+            [0.5000, 0.5000]])
+    >>> mix(a, b, torch.tensor([1.0, 0.5]))
+    tensor([[1., 1.],
+            [1., 1.]])
     """
     if isinstance(lam, float):
         return torch.lerp(b, a, lam)
@@ -131,7 +164,21 @@ def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
 
 
 class MixedBatch(NamedTuple):
-    """A mixed batch: ``X``, ``y``, the coefficient ``lam`` and partner ``index``."""
+    """A mixed batch: ``X``, ``y``, the coefficient ``lam`` and partner ``index``.
+
+    Returned by :func:`mixup`; row ``i`` of ``X`` and ``y`` mixes row ``i`` with
+    row ``index[i]`` of the input batch, with weight ``lam`` on row ``i``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup import mixup
+    >>> X, y = torch.eye(3), torch.eye(3)
+    >>> batch = mixup(X, y, alpha=1.0, generator=torch.Generator().manual_seed(0))
+    >>> expected = batch.lam * X + (1 - batch.lam) * X[batch.index]
+    >>> bool(torch.allclose(batch.X, expected))
+    True
+    """
 
     X: Tensor
     y: Tensor

@@ -240,9 +240,17 @@ def write_benchmark_pages(app) -> None:
         _write(bench_dir / f"{slug}.md", text)
         wanted |= {bench_dir / f"{slug}.md", out_dir}
         wanted |= set(out_dir.iterdir())
-        entries.append(slug)
         if summary is not None:
             summaries.append(summary)
+            suite = summary["head"]["suite"]
+            datasets = sorted({r["dataset"] for r in summary["runs"]})
+            about = (
+                f"{suite['description']}. {len(summary['runs'])} runs on "
+                f"{len(datasets)} datasets: {', '.join(datasets)}."
+            )
+        else:
+            about = f"files in ``benchmarks/results/{rel.as_posix()}``."
+        entries.append((slug, about))
     # Drop pages of folders that are gone, so no stale numbers are published.
     for path in sorted(bench_dir.rglob("*"), reverse=True):
         if path not in wanted:
@@ -252,10 +260,15 @@ def write_benchmark_pages(app) -> None:
         index = [
             "The committed results, one page per results folder:",
             "",
-            ".. toctree::",
-            "   :maxdepth: 1",
+            *(
+                f"* :doc:`{slug} </_generated/bench/{slug}>`: {about}"
+                for slug, about in entries
+            ),
             "",
-            *(f"   /_generated/bench/{slug}" for slug in entries),
+            ".. toctree::",
+            "   :hidden:",
+            "",
+            *(f"   /_generated/bench/{slug}" for slug, _ in entries),
         ]
     else:
         index = [
