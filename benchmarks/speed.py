@@ -22,6 +22,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -106,21 +107,41 @@ def estimators(task: str, batch_size: int, epochs: int, device: str):
     }
 
 
+def _fit(factory, X, y):
+    return factory().fit(X, y)
+
+
+def _fit(factory, X, y):
+    return factory().fit(X, y)
+
+
+def interleaved_medians(jobs: dict[str, Callable[[], object]], repeats: int):
+    """Median seconds per job, timing the jobs in turn (ABCABC...) so that load
+    changes on a shared machine hit every job alike; one warm-up call each."""
+    for fn in jobs.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    for _ in range(repeats):
+        for name, fn in jobs.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def fit_table(repeats: int, device: str) -> list[dict]:
     rows = []
     for task in ("classifier", "regressor"):
         X, y = make_data(task, N_ROWS, N_FEATURES)
-        y_fit = {"plain skorch (ERM)": y if task == "classifier" else y[:, None]}
+        # skorch's regressor wants a float32 column.
+        y_skorch = y if task == "classifier" else y.astype(np.float32)[:, None]
         for batch_size, epochs in SETTINGS:
             factories = estimators(task, batch_size, epochs, device)
-            for name, factory in factories.items():
-                target = y_fit.get(name, y)
-                if name == "plain skorch (ERM)" and task == "regressor":
-                    target = target.astype(np.float32)
-                factory().fit(X, target)  # warm-up
-                seconds = median_time(
-                    lambda f=factory, t=target, X=X: f().fit(X, t), repeats
-                )
+            jobs = {
+                name: partial(_fit, factory, X, y_skorch if "skorch" in name else y)
+                for name, factory in factories.items()
+            }
+            for name, seconds in interleaved_medians(jobs, repeats).items():
                 rows.append(
                     {
                         "task": task,
@@ -137,13 +158,14 @@ def fit_table(repeats: int, device: str) -> list[dict]:
 def predict_table(repeats: int, device: str) -> list[dict]:
     X, y = make_data("classifier", N_ROWS, N_FEATURES)
     X_big = np.random.RandomState(1).randn(PREDICT_ROWS, N_FEATURES).astype(np.float32)
+    models = {
+        name: factory().fit(X, y)
+        for name, factory in estimators("classifier", 256, 1, device).items()
+        if name != "plain skorch (ERM)"
+    }
+    jobs = {name: (lambda m=model: m.predict(X_big)) for name, model in models.items()}
     rows = []
-    for name, factory in estimators("classifier", 256, 1, device).items():
-        if name == "plain skorch (ERM)":
-            continue
-        model = factory().fit(X, y)
-        model.predict(X_big[:1000])  # warm-up
-        seconds = median_time(lambda m=model: m.predict(X_big), repeats)
+    for name, seconds in interleaved_medians(jobs, repeats).items():
         rows.append({"estimator": name, "predict_seconds": seconds})
         print(f"  predict {PREDICT_ROWS:,} rows {name}: {seconds:.3f} s", flush=True)
     return rows
@@ -226,7 +248,10 @@ def report(fit_rows, predict_rows, scale_rows, meta) -> str:
         "",
         f"Fit times: {N_ROWS:,} x {N_FEATURES} synthetic data, network 2x128 ReLU, "
         "Adam (lr 1e-3), median of "
-        f"{meta['repeats']} fits after one warm-up fit, all in one process.",
+        f"{meta['repeats']} fits after one warm-up fit, all in one process; the "
+        "estimators of a row group are timed in turn (ABCD ABCD ...) so that load "
+        "changes hit them alike. sklearn trains in float64, the torch models in "
+        "float32.",
         "",
         "| task | batch | epochs | estimator | fit s | / sklearn | / skorch |",
         "|---|---|---|---|---|---|---|",
@@ -319,7 +344,7 @@ def gpu_report(gpu_rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed"))
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

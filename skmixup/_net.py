@@ -28,8 +28,10 @@ __all__ = ["ArrayDataset", "MixupNet", "TensorBatchIterator"]
 # Lambdas and partner permutations are drawn this many batches at a time: one
 # draw per batch costs a handful of small kernels, a buffer costs one per ~thousand.
 _DRAW_BATCHES = 1024
-# ... but the buffered permutations stay below this many indices (8 MB).
-_MAX_BUFFERED_INDICES = 2**20
+# Partner permutations are buffered only for batches up to this size: there one
+# randperm call costs more than the arithmetic, while drawing many permutations at
+# once (argsort of random keys) loses to randperm for larger batches.
+_MAX_BUFFERED_BATCH = 64
 # Rows gathered at a time when shuffling: bounds the temporary to a few MB.
 _GATHER_CHUNK = 65536
 
@@ -395,17 +397,16 @@ class MixupNet(NeuralNet):
             self._lambda_pos = 0
         lam = self._lambdas[self._lambda_pos]
         self._lambda_pos += 1
+        if n > _MAX_BUFFERED_BATCH or (self._partners and self._partner_n != n):
+            # Large batches, and a short last batch, draw their own.
+            return lam, sample_partners(n, generator=self.generator_)
         if self._partner_pos >= len(self._partners):
-            # Buffered at the batch size; a short last batch draws its own below.
-            size = max(1, min(_DRAW_BATCHES, _MAX_BUFFERED_INDICES // n))
             # unbind: one call for all rows, then plain list indexing per batch.
             self._partners = sample_partners(
-                n, generator=self.generator_, n_batches=size
+                n, generator=self.generator_, n_batches=_DRAW_BATCHES
             ).unbind(0)
             self._partner_pos = 0
             self._partner_n = n
-        if self._partner_n != n:
-            return lam, sample_partners(n, generator=self.generator_)
         partner = self._partners[self._partner_pos]
         self._partner_pos += 1
         return lam, partner
