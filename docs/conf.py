@@ -59,9 +59,8 @@ autoclass_content = "class"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
-# Undocumented "See Also" targets (e.g. sklearn's MLPClassifier) stay plain text:
-# with intersphinx off they cannot be resolved, and that is fine.
-numpydoc_xref_param_type = False
+# No intersphinx (the build is offline): references to scikit-learn, skorch or
+# PyTorch objects render as plain code, and nitpicky stays off so they do not warn.
 
 # -- HTML ---------------------------------------------------------------------------
 

@@ -146,8 +146,15 @@ def _page(folder: Path, slug: str, out_dir: Path) -> tuple[str, dict | None]:
         lines += ["## About these numbers", "", note, ""]
         summary = {"slug": slug, "head": heads[-1], "runs": runs}
     if not jsonl:
-        lines += [f"# Results in `{rel}`", ""]
-        for md in sorted(folder.glob("*.md")):
+        # A folder of hand-made reports: the first Markdown file's title is the
+        # page title, the rest nest under it.
+        mds = sorted(folder.glob("*.md"))
+        first = mds[0].read_text() if mds else ""
+        if not first.startswith("# "):
+            lines += [f"# Results in `{rel}`", ""]
+            first = _demote(first, 1) if first else ""
+        lines += [first, ""]
+        for md in mds[1:]:
             lines += [_demote(md.read_text(), 1), ""]
     for md in sorted(folder.glob("*.md")):
         if md.name == "results.md" or not jsonl:
@@ -249,7 +256,13 @@ def write_benchmark_pages(app) -> None:
                 f"{len(datasets)} datasets: {', '.join(datasets)}."
             )
         else:
-            about = f"files in ``benchmarks/results/{rel.as_posix()}``."
+            titles = [
+                md.read_text().partition("\n")[0].lstrip("# ").strip()
+                for md in sorted(folder.glob("*.md"))
+            ]
+            about = (titles[0] + "; " if titles and titles[0] else "") + (
+                f"files in ``benchmarks/results/{rel.as_posix()}``."
+            )
         entries.append((slug, about))
     # Drop pages of folders that are gone, so no stale numbers are published.
     for path in sorted(bench_dir.rglob("*"), reverse=True):
