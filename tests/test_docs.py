@@ -1,0 +1,100 @@
+"""The docs' own guarantees, checked without building the site.
+
+The full build (``sphinx-build -W --keep-going -b html docs docs/_build/html``)
+runs the gallery; these tests only cover what it promises about its inputs.
+"""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import skmixup
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_api_reference_lists_every_public_name():
+    text = (DOCS / "api.rst").read_text()
+    listed = {line.strip() for line in text.splitlines()}
+    listed |= set(re.findall(r"\.\. py:data:: (\S+)", text))
+    assert [name for name in skmixup.__all__ if name not in listed] == []
+
+
+@pytest.fixture
+def docs_helpers(tmp_path, monkeypatch):
+    pytest.importorskip("sphinx")
+    spec = importlib.util.spec_from_file_location(
+        "skmixup_docs", DOCS / "sphinxext" / "skmixup_docs.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(module, "REPO", tmp_path)
+    monkeypatch.setattr(module, "GENERATED", tmp_path / "generated")
+    return module
+
+
+def _results_file(folder: Path) -> None:
+    folder.mkdir(parents=True)
+    head = {
+        "kind": "header",
+        "command": ["skmixup-bench", "--suite", "tiny"],
+        "suite": {
+            "name": "tiny",
+            "description": "a tiny suite",
+            "methods": ["erm", "mixup-0.4"],
+        },
+        "context": {"seed": 0},
+        "versions": {"skmixup": skmixup.__version__},
+    }
+    rows = [
+        {
+            "kind": "run",
+            "key": f"sklearn:iris|{method}|{repeat}",
+            "dataset": "iris",
+            "task": "classification",
+            "method": method,
+            "repeat": repeat,
+            "alpha": alpha,
+            "error": error,
+            "log_loss": 0.2,
+            "ece": 0.05,
+            "fit_seconds": 1.0,
+            "predict_seconds": 0.01,
+        }
+        for method, alpha, errors in [
+            ("erm", 0.0, (0.1, 0.2)),
+            ("mixup-0.4", 0.4, (0.05, 0.15)),
+        ]
+        for repeat, error in enumerate(errors)
+    ]
+    lines = [json.dumps(r) for r in [head, *rows]]
+    # A run still writing leaves a partial last line: it must be ignored.
+    (folder / "results.jsonl").write_text("\n".join(lines) + '\n{"kind": "ru')
+
+
+def test_benchmark_page_without_results_says_so(docs_helpers):
+    docs_helpers.write_benchmark_pages(None)
+    index = (docs_helpers.GENERATED / "benchmark_index.rst").read_text()
+    assert "No benchmark results are committed yet" in index
+
+
+def test_benchmark_pages_follow_the_results_files(docs_helpers):
+    pytest.importorskip("pandas")
+    _results_file(docs_helpers.RESULTS / "tiny")
+    docs_helpers.write_benchmark_pages(None)
+    page = (docs_helpers.GENERATED / "bench" / "tiny.md").read_text()
+    # Mean ± std of the test error in %, as the benchmark's report writes it.
+    assert "| iris | 15.0 ± 7.1 | 10.0 ± 7.1 | 2 |" in page
+    summary = (docs_helpers.GENERATED / "benchmark_summary.rst").read_text()
+    assert "``mixup-0.4`` at or below ERM on 1 of 1" in summary
+
+    # A folder removed later takes its page with it.
+    for path in (docs_helpers.RESULTS / "tiny").iterdir():
+        path.unlink()
+    (docs_helpers.RESULTS / "tiny").rmdir()
+    docs_helpers.write_benchmark_pages(None)
+    assert not (docs_helpers.GENERATED / "bench" / "tiny.md").exists()
