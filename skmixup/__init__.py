@@ -1,9 +1,10 @@
 """skmixup: mixup as a searchable hyper-parameter of scikit-learn estimators."""
 
 from ._classifier import MixupClassifier
+from ._data import ArrayDataset, TensorBatchIterator
 from ._mixing import MixedBatch, mix, mixup, sample_lambda, sample_partners
 from ._modules import MLP
-from ._net import ArrayDataset, MixupNet, TensorBatchIterator
+from ._net import MixupNet
 from ._regressor import MixupRegressor
 
 __version__ = "0.1.0"

@@ -14,8 +14,9 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
+from ._data import ArrayDataset
 from ._modules import _ACTIVATIONS, MLP
-from ._net import ArrayDataset, MixupNet
+from ._net import MixupNet
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,

@@ -1,0 +1,214 @@
+"""Training data as tensors: a dataset, and an iterator that slices batches."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from skorch.dataset import Dataset as SkorchDataset
+from torch import Tensor
+
+__all__ = ["ArrayDataset", "Batch", "TensorBatchIterator"]
+
+# Rows gathered at a time when shuffling: bounds the temporary to a few MB.
+_GATHER_CHUNK = 65536
+
+
+class ArrayDataset(torch.utils.data.Dataset):
+    """Rows of tensors ``X``, ``y`` (optional) and ``sample_weight`` (optional).
+
+    :class:`MixupNet` slices its tensors directly (see :class:`TensorBatchIterator`);
+    ``__getitem__`` exists so that it also works with a plain ``DataLoader``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup import ArrayDataset
+    >>> ds = ArrayDataset(torch.zeros(4, 2), torch.arange(4))
+    >>> len(ds), ds[1]
+    (4, (tensor([0., 0.]), tensor(1)))
+    """
+
+    def __init__(
+        self, X: Tensor, y: Tensor | None = None, sample_weight: Tensor | None = None
+    ) -> None:
+        for name, t in (("y", y), ("sample_weight", sample_weight)):
+            if t is not None and len(t) != len(X):
+                raise ValueError(
+                    f"{name} has {len(t)} rows but X has {len(X)}; they must match."
+                )
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return tuple(t[i] for t in self.tensors)
+
+    @property
+    def tensors(self) -> tuple[Tensor, ...]:
+        """``(X, y)`` or ``(X, y, sample_weight)``; ``y`` may be None."""
+        if self.sample_weight is None:
+            return (self.X, self.y)
+        return (self.X, self.y, self.sample_weight)
+
+
+class TensorBatchIterator:
+    """Minibatches cut from tensors by slicing, never row by row.
+
+    Each pass (epoch) with ``shuffle=True`` draws a new permutation from
+    ``generator`` and gathers the rows in that order once, so every row appears
+    exactly once per epoch, in a new order, reproducibly under the generator's
+    seed; batches are then views of that copy. The last batch may be short.
+
+    Parameters
+    ----------
+    tensors : tuple of Tensor or None
+        Tensors with the same number of rows; ``None`` entries are passed through.
+    batch_size : int
+        Rows per batch.
+    shuffle : bool, default=False
+        Whether to permute rows at the start of every pass.
+    generator : torch.Generator, default=None
+        Source of the permutations; required when ``shuffle=True``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup import TensorBatchIterator
+    >>> X, y = torch.arange(10.0).reshape(5, 2), torch.arange(5)
+    >>> batches = TensorBatchIterator((X, y), batch_size=2)
+    >>> [yb.tolist() for _, yb in batches]
+    [[0, 1], [2, 3], [4]]
+    >>> g = torch.Generator().manual_seed(0)
+    >>> shuffled = TensorBatchIterator((X, y), batch_size=2, shuffle=True, generator=g)
+    >>> sorted(i for _, yb in shuffled for i in yb.tolist())
+    [0, 1, 2, 3, 4]
+    """
+
+    def __init__(
+        self,
+        tensors: tuple[Tensor | None, ...],
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+        if shuffle and generator is None:
+            raise ValueError("shuffle=True needs a generator.")
+        self.tensors = tensors
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.generator = generator
+        self._buffers: tuple[Tensor | None, ...] | None = None
+        self._packed: Tensor | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.tensors[0])
+
+    def __len__(self) -> int:
+        return math.ceil(self.n_rows / self.batch_size)
+
+    def _allocate(self) -> None:
+        """Shuffle buffers, allocated once; 2-D float X and y share one.
+
+        Sharing lets a training step mix inputs and targets of a batch with one
+        gather and one lerp (see ``Batch.packed``).
+        """
+        X, y = self.tensors[0], self.tensors[1] if len(self.tensors) > 1 else None
+        packable = (
+            y is not None
+            and X.dim() == 2
+            and y.dim() == 2
+            and X.dtype == y.dtype
+            and torch.is_floating_point(X)
+        )
+        buffers = [
+            None if t is None or (packable and i < 2) else torch.empty_like(t)
+            for i, t in enumerate(self.tensors)
+        ]
+        if packable:
+            self._packed = X.new_empty((len(X), X.shape[1] + y.shape[1]))
+            buffers[:2] = self._packed[:, : X.shape[1]], self._packed[:, X.shape[1] :]
+        self._buffers = tuple(buffers)
+
+    def __iter__(self) -> Iterator[tuple[Tensor | None, ...]]:
+        n, bs = self.n_rows, self.batch_size
+        if not self.shuffle:
+            for start in range(0, n, bs):
+                yield tuple(
+                    None if t is None else t[start : start + bs] for t in self.tensors
+                )
+            return
+        if self._buffers is None:
+            self._allocate()
+        order = torch.randperm(
+            n, generator=self.generator, device=self.tensors[0].device
+        )
+        # Rows are gathered in the new order once per epoch, in chunks so that no
+        # full-size temporary exists; every batch is then a view.
+        for start in range(0, n, _GATHER_CHUNK):
+            idx = order[start : start + _GATHER_CHUNK]
+            for t, buf in zip(self.tensors, self._buffers, strict=True):
+                if t is not None:
+                    buf[start : start + _GATHER_CHUNK] = t.index_select(0, idx)
+        # split() makes all of an epoch's batch views in one call per buffer.
+        columns = [
+            itertools.repeat(None) if b is None else b.split(bs) for b in self._buffers
+        ]
+        packed = (
+            itertools.repeat(None) if self._packed is None else self._packed.split(bs)
+        )
+        for *views, rows in zip(*columns, packed, strict=False):
+            batch = Batch(views)
+            batch.packed = rows
+            yield batch
+
+
+class Batch(tuple):
+    """A batch ``(X, y[, sample_weight])``.
+
+    ``packed``, when not None, holds the rows ``[X | y]`` side by side, of which
+    ``X`` and ``y`` are column views.
+    """
+
+    packed: Tensor | None = None
+
+
+def _as_tensor(data, device) -> Tensor | None:
+    if data is None:
+        return None
+    if isinstance(data, Tensor):
+        return data.to(device)
+    if isinstance(data, np.ndarray):
+        # np.require copies read-only input (e.g. memmaps): torch warns on it.
+        return torch.from_numpy(np.require(data, requirements=["C", "W"])).to(device)
+    return None
+
+
+def _tensors_of(dataset, device) -> tuple[Tensor | None, ...] | None:
+    """The tensors behind a simple dataset, or None when it is not that simple."""
+    if isinstance(dataset, ArrayDataset):
+        return dataset.tensors
+    if isinstance(dataset, SkorchDataset):
+        X = _as_tensor(dataset.X, device)
+        y = None if dataset.y is None else _as_tensor(dataset.y, device)
+        if X is not None and (dataset.y is None or y is not None):
+            return (X, y)
+    if isinstance(dataset, torch.utils.data.Subset):
+        # skorch's ValidSplit hands over Subsets of its Dataset.
+        tensors = _tensors_of(dataset.dataset, device)
+        if tensors is not None:
+            index = torch.as_tensor(dataset.indices, device=tensors[0].device)
+            return tuple(
+                None if t is None else t.index_select(0, index) for t in tensors
+            )
+    return None
