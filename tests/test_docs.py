@@ -98,3 +98,21 @@ def test_benchmark_pages_follow_the_results_files(docs_helpers):
     (docs_helpers.RESULTS / "tiny").rmdir()
     docs_helpers.write_benchmark_pages(None)
     assert not (docs_helpers.GENERATED / "bench" / "tiny.md").exists()
+
+
+def test_hand_written_markdown_is_made_safe_to_include(docs_helpers):
+    results = docs_helpers.RESULTS
+    (results / "paper").mkdir(parents=True)
+    (results / "paper" / "plot.png").write_bytes(b"\x89PNG fake")
+    (results / "README.md").write_text(
+        "# Side by side\n\n### Skipped a level\n\n"
+        "See [the paper suite](paper/results.md), ![plot](paper/plot.png) and "
+        "[the paper](https://arxiv.org/abs/1710.09412).\n"
+    )
+    docs_helpers.write_benchmark_pages(None)
+    page = (docs_helpers.GENERATED / "bench" / "results.md").read_text()
+    assert page.startswith("# Side by side\n\n## Skipped a level\n")
+    assert "the paper suite (`results/paper/results.md`)" in page
+    assert "![plot](results/plot.png)" in page
+    assert "(https://arxiv.org/abs/1710.09412)" in page
+    assert (docs_helpers.GENERATED / "bench" / "results" / "plot.png").exists()

@@ -87,14 +87,47 @@ def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in data[:end].splitlines() if line.strip()]
 
 
-def _demote(markdown: str, levels: int) -> str:
-    """Push markdown headings ``levels`` deeper, outside code fences."""
-    out, fenced = [], False
+_LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)\)")
+
+
+def _tidy(markdown: str, md_path: Path, out_dir: Path, slug: str, top: int) -> str:
+    """A hand-written Markdown file, made safe to include in a generated page.
+
+    Headings are renumbered so that the highest is level ``top`` and levels never
+    skip (MyST warns otherwise). Relative links point into the repository, not the
+    site: images are copied next to the page, other links become plain paths.
+    """
+
+    def link(m: re.Match) -> str:
+        bang, text, target = m.groups()
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):
+            return m.group(0)
+        if target.startswith("#"):
+            # In-page anchors: MyST would need heading anchors; keep the text.
+            return text
+        source = (md_path.parent / target).resolve()
+        if bang and source.is_file():
+            _write(out_dir / source.name, source.read_bytes())
+            return f"![{text}]({slug}/{source.name})"
+        try:
+            shown = source.relative_to(REPO).as_posix()
+        except ValueError:
+            shown = target
+        return f"{text} (`{shown}`)" if text else f"`{shown}`"
+
+    out, fenced, levels = [], False, []
     for line in markdown.splitlines():
         if line.startswith("```"):
             fenced = not fenced
-        if not fenced and re.match(r"#{1,6} ", line):
-            line = "#" * levels + line
+        heading = None if fenced else re.match(r"(#{1,6}) (.*)", line)
+        if heading:
+            level = len(heading.group(1))
+            while levels and levels[-1] >= level:
+                levels.pop()
+            levels.append(level)
+            line = "#" * min(6, top + len(levels) - 1) + " " + heading.group(2)
+        elif not fenced:
+            line = _LINK.sub(link, line)
         out.append(line)
     return "\n".join(out)
 
@@ -150,16 +183,19 @@ def _page(folder: Path, slug: str, out_dir: Path) -> tuple[str, dict | None]:
         # page title, the rest nest under it.
         mds = sorted(folder.glob("*.md"))
         first = mds[0].read_text() if mds else ""
+        top = 1
         if not first.startswith("# "):
             lines += [f"# Results in `{rel}`", ""]
-            first = _demote(first, 1) if first else ""
-        lines += [first, ""]
+            top = 2
+        if mds:
+            lines += [_tidy(first, mds[0], out_dir, slug, top), ""]
         for md in mds[1:]:
-            lines += [_demote(md.read_text(), 1), ""]
+            lines += [_tidy(md.read_text(), md, out_dir, slug, 2), ""]
     for md in sorted(folder.glob("*.md")):
         if md.name == "results.md" or not jsonl:
             continue
-        lines += [f"## Notes: `{md.name}`", "", _demote(md.read_text(), 2), ""]
+        text = _tidy(md.read_text(), md, out_dir, slug, 3)
+        lines += [f"## Notes: `{md.name}`", "", text, ""]
     for csv in sorted(folder.glob("*.csv")):
         _write(out_dir / csv.name, csv.read_bytes())
         lines += [
