@@ -66,14 +66,15 @@ def plan(suite: Suite, specs: Iterable[str], ctx: Context) -> list[Run]:
 # -- one run -----------------------------------------------------------------------
 
 
-def _preprocessor(X):
+def _preprocessor(standardize: bool):
     from sklearn.compose import make_column_selector, make_column_transformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     numeric = make_pipeline(
-        SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()
+        SimpleImputer(strategy="median", keep_empty_features=True),
+        *([StandardScaler()] if standardize else []),
     )
     categorical = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
     return make_column_transformer(
@@ -174,7 +175,7 @@ def execute(run: Run, suite: Suite, ctx: Context) -> dict:
     train, test, split_kind = _split(ds, run.repeat, seed, suite.test_size)
     epochs = suite.epochs(len(train))
     model = make_pipeline(
-        _preprocessor(ds.X),
+        _preprocessor(suite.standardize),
         _estimator(run.method, ds.task, suite, epochs, seed, ctx),
     )
     clf = ds.task == "classification"
@@ -371,8 +372,8 @@ def header(suite: Suite, ctx: Context, command: list[str], specs: list[str]) -> 
 
 def fingerprint(record: dict) -> dict:
     """What must match to resume: the protocol, not the dataset list or repeats."""
-    suite = {
-        k: v for k, v in record["suite"].items() if k not in ("datasets", "repeats")
-    }
+    # from_dict fills fields added since the record was written with defaults.
+    suite = Suite.from_dict(record["suite"]).as_dict()
+    suite = {k: v for k, v in suite.items() if k not in ("datasets", "repeats")}
     # JSON turns tuples into lists; compare in that form.
     return json.loads(json.dumps({"suite": suite, "seed": record["context"]["seed"]}))
