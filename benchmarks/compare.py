@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from skmixup.bench.report import summary
+from skmixup.bench.report import _sig3, summary
 from skmixup.bench.suites import PUBLISHED
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -37,6 +37,8 @@ def _cell(stats, dataset, method, metric, scale, fmt, spread="std"):
         return "—", None
     s = sub.iloc[0]
     mean, sd = s["mean"] * scale, s[spread] * scale
+    if fmt == "sig3":
+        fmt = _sig3(mean)
     return f"{fmt.format(mean)} ± {fmt.format(sd)} ({int(s['count'])})", mean
 
 
@@ -94,7 +96,7 @@ def regression_table(reg) -> list[str]:
     for d, r in ref.items():
         cells = [d, f"{r['mc-dropout']:.2f}"]
         for m in methods:
-            text, _ = _cell(reg, d, m, "rmse", 1, "{:.3g}", spread="se")
+            text, _ = _cell(reg, d, m, "rmse", 1, "sig3", spread="se")
             cells.append(text)
         lines.append("| " + " | ".join(cells) + " |")
     return lines

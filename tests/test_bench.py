@@ -57,6 +57,12 @@ def test_default_run_writes_table_results_and_plots(tmp_path, capsys):
     assert table in capsys.readouterr().out
     for png in ("erm_vs_mixup.png", "alpha_curve.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    # --report rewrites the same table from the results file, running nothing.
+    (out / "results.md").unlink()
+    lines = (out / "results.jsonl").read_text()
+    assert main(["--report", "--out", str(out), "-q"]) == 0
+    assert (out / "results.md").read_text() == table
+    assert (out / "results.jsonl").read_text() == lines
 
 
 def test_seed_reproduces_and_reaches_the_models(tmp_path):

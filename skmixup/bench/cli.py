@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--list", action="store_true", help="list suites and datasets, then exit"
     )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="only rewrite the table and plots from the results file in --out",
+    )
     return parser
 
 
@@ -151,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"suite {suite.name}: {suite.description}")
         print("datasets: " + ", ".join(datasets.choices()))
         return 0
+    if args.report:
+        return _report_only(args.out)
     try:
         suite = _suite(args)
     except ValueError as exc:
@@ -216,16 +223,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rows = [r for r in results.read() if r.get("kind") == "run"]
     wanted = {r.key for r in runs}
-    rows = [r for r in rows if r["key"] in wanted]
-    if rows:
-        text = report.markdown(rows, head)
-        (args.out / "results.md").write_text(text)
-        pngs = report.plots(rows, args.out)
-        print(text)
-        say(f"wrote {args.out / 'results.md'} and {', '.join(map(str, pngs))}")
+    _write_report([r for r in rows if r["key"] in wanted], head, args.out, say)
     if failures:
         print(f"skmixup-bench: {failures} run(s) failed", file=sys.stderr)
         return 1
+    return 0
+
+
+def _write_report(rows: list[dict], head: dict, out: Path, say) -> None:
+    if not rows:
+        return
+    text = report.markdown(rows, head)
+    (out / "results.md").write_text(text)
+    pngs = report.plots(rows, out)
+    print(text)
+    say(f"wrote {out / 'results.md'} and {', '.join(map(str, pngs))}")
+
+
+def _report_only(out: Path) -> int:
+    records = runner.ResultsFile(out / _RESULTS).read()
+    heads = [r for r in records if r.get("kind") == "header"]
+    if not heads:
+        print(f"skmixup-bench: error: no results in {out / _RESULTS}", file=sys.stderr)
+        return 2
+    rows = [r for r in records if r.get("kind") == "run"]
+    _write_report(rows, heads[-1], out, lambda *a: None)
     return 0
 
 

@@ -20,8 +20,8 @@ _METRICS = {
         ("ece", "Expected calibration error (%, 15 bins)", 100.0, "{:.1f}"),
     ],
     "regression": [
-        ("rmse", "Test RMSE", 1.0, "{:.3g}"),
-        ("mae", "Test MAE", 1.0, "{:.3g}"),
+        ("rmse", "Test RMSE", 1.0, "sig3"),
+        ("mae", "Test MAE", 1.0, "sig3"),
     ],
 }
 _TIMES = [
@@ -46,8 +46,18 @@ def summary(rows: list[dict]) -> pd.DataFrame:
 
 
 def _cell(stats: pd.Series, scale: float, fmt: str, spread: str) -> str:
-    text = f"{fmt.format(stats['mean'] * scale)} ± {fmt.format(stats[spread] * scale)}"
-    return text
+    mean, spread_value = stats["mean"] * scale, stats[spread] * scale
+    if fmt == "sig3":
+        fmt = _sig3(mean)
+    return f"{fmt.format(mean)} ± {fmt.format(spread_value)}"
+
+
+def _sig3(value: float) -> str:
+    """A format with 3 significant digits of ``value``, as fixed decimals."""
+    if not np.isfinite(value) or value == 0:
+        return "{:.3g}"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    return "{:.DECf}".replace("DEC", str(decimals))
 
 
 def _table(
@@ -66,7 +76,9 @@ def _table(
     for dataset in sub["dataset"].unique():
         cells = [dataset]
         cells += [
-            fmt.format(published[dataset][r]) if r in published.get(dataset, {}) else ""
+            (fmt if fmt != "sig3" else "{:.2f}").format(published[dataset][r])
+            if r in published.get(dataset, {})
+            else ""
             for r in refs
         ]
         rows = sub[sub["dataset"] == dataset].set_index("method")
@@ -144,7 +156,7 @@ def markdown(rows: list[dict], head: dict) -> str:
             continue
         specs = list(_METRICS[task])
         if task == "regression":
-            specs.insert(0, ("rmse", "Test RMSE, mean ± standard error", 1, "{:.3g}"))
+            specs.insert(0, ("rmse", "Test RMSE, mean ± standard error", 1, "sig3"))
         for i, (metric, title, scale, fmt) in enumerate([*specs, *_TIMES]):
             spread = "se" if "standard error" in title else "std"
             refs = published if metric in ("error", "rmse") else {}
