@@ -242,3 +242,14 @@ def test_suite_from_a_json_config(tmp_path):
         ("mine", "mixup-0.2"),
     ]
     assert main(["--suite", "nope", "--out", str(tmp_path / "x"), "-q"]) == 2
+
+
+def test_missing_bench_extra_is_a_short_error(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n: None if n == "tqdm" else real(n)
+    )
+    assert main(["--out", str(tmp_path), "-q"]) == 2
+    assert "pip install 'skmixup[bench]'" in capsys.readouterr().err

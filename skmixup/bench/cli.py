@@ -156,6 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"suite {suite.name}: {suite.description}")
         print("datasets: " + ", ".join(datasets.choices()))
         return 0
+    missing = _missing_extras()
+    if missing:
+        print(
+            f"skmixup-bench: error: missing {', '.join(missing)}; install the "
+            "benchmark extra: pip install 'skmixup[bench]'",
+            file=sys.stderr,
+        )
+        return 2
     if args.report:
         return _report_only(args.out)
     try:
@@ -228,6 +236,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skmixup-bench: {failures} run(s) failed", file=sys.stderr)
         return 1
     return 0
+
+
+def _missing_extras() -> list[str]:
+    from importlib.util import find_spec
+
+    return [name for name in ("tqdm", "matplotlib") if find_spec(name) is None]
 
 
 def _write_report(rows: list[dict], head: dict, out: Path, say) -> None:
