@@ -363,11 +363,31 @@ def header(suite: Suite, ctx: Context, command: list[str], specs: list[str]) -> 
         "datasets": specs,
         "context": asdict(ctx),
         "versions": versions,
+        "skmixup_source": _source_revision(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _source_revision() -> str | None:
+    """``git describe --always --dirty`` of a source checkout, else None."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
 
 
 def fingerprint(record: dict) -> dict:
