@@ -110,9 +110,9 @@ def test_hand_written_markdown_is_made_safe_to_include(docs_helpers):
         "[the paper](https://arxiv.org/abs/1710.09412).\n"
     )
     docs_helpers.write_benchmark_pages(None)
-    page = (docs_helpers.GENERATED / "bench" / "results.md").read_text()
+    page = (docs_helpers.GENERATED / "bench" / "overview.md").read_text()
     assert page.startswith("# Side by side\n\n## Skipped a level\n")
     assert "the paper suite (`results/paper/results.md`)" in page
-    assert "![plot](results/plot.png)" in page
+    assert "![plot](overview/plot.png)" in page
     assert "(https://arxiv.org/abs/1710.09412)" in page
-    assert (docs_helpers.GENERATED / "bench" / "results" / "plot.png").exists()
+    assert (docs_helpers.GENERATED / "bench" / "overview" / "plot.png").exists()

@@ -276,7 +276,7 @@ def write_benchmark_pages(app) -> None:
     summaries, entries = [], []
     for folder in _result_dirs():
         rel = folder.relative_to(RESULTS)
-        slug = "results" if rel == Path(".") else "-".join(rel.parts)
+        slug = "overview" if rel == Path(".") else "-".join(rel.parts)
         out_dir = bench_dir / slug
         out_dir.mkdir(parents=True, exist_ok=True)
         text, summary = _page(folder, slug, out_dir)
@@ -297,7 +297,7 @@ def write_benchmark_pages(app) -> None:
                 for md in sorted(folder.glob("*.md"))
             ]
             about = (titles[0] + "; " if titles and titles[0] else "") + (
-                f"files in ``benchmarks/results/{rel.as_posix()}``."
+                f"files in ``{folder.relative_to(REPO).as_posix()}``."
             )
         entries.append((slug, about))
     # Drop pages of folders that are gone, so no stale numbers are published.
