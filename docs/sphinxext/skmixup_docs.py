@@ -259,10 +259,15 @@ def _summary_rst(summaries: list[dict]) -> str:
                 k = int((both[method] <= both["erm"]).sum())
                 diff = (both[method] - both["erm"]) * scale
                 best, worst = diff.idxmin(), diff.idxmax()
+                if len(both) == 1:
+                    where = f"{best} ({fmt.format(diff[best])})"
+                else:
+                    where = (
+                        f"best on {best} ({fmt.format(diff[best])}), "
+                        f"worst on {worst} ({fmt.format(diff[worst])})"
+                    )
                 out.append(
-                    f"  - ``{method}`` at or below ERM on {k} of {len(both)}; "
-                    f"best on {best} ({fmt.format(diff[best])}), "
-                    f"worst on {worst} ({fmt.format(diff[worst])})."
+                    f"  - ``{method}`` at or below ERM on {k} of {len(both)}; {where}."
                 )
             out.append("")
     return "\n".join(out) + "\n"
