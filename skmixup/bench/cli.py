@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import datasets, report, runner
@@ -68,7 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--n-jobs", type=int, default=1, help="parallel runs (default: 1)"
     )
-    parser.add_argument("--backend", choices=("joblib", "dask"), default="joblib")
+    parser.add_argument(
+        "--backend",
+        choices=("joblib", "dask"),
+        default="joblib",
+        help="where runs execute: local joblib workers, or a Dask cluster (needs "
+        "pip install 'skmixup[dask]') (default: joblib)",
+    )
     parser.add_argument(
         "--scheduler",
         help="Dask scheduler address for --backend dask (default: a LocalCluster "
@@ -150,7 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``skmixup-bench``; return the exit status (0 ok, 1 failed runs, 2 usage)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    say: Callable[..., None] = (
+        (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    )
     if args.list:
         for suite in SUITES.values():
             print(f"suite {suite.name}: {suite.description}")
@@ -244,7 +252,9 @@ def _missing_extras() -> list[str]:
     return [name for name in ("tqdm", "matplotlib") if find_spec(name) is None]
 
 
-def _write_report(rows: list[dict], head: dict, out: Path, say) -> None:
+def _write_report(
+    rows: list[dict], head: dict, out: Path, say: Callable[..., None]
+) -> None:
     if not rows:
         return
     text = report.markdown(rows, head)
@@ -265,7 +275,13 @@ def _report_only(out: Path) -> int:
     return 0
 
 
-def _execute(todo, suite, ctx, args, results: runner.ResultsFile) -> int:
+def _execute(
+    todo: list[runner.Run],
+    suite: Suite,
+    ctx: runner.Context,
+    args: argparse.Namespace,
+    results: runner.ResultsFile,
+) -> int:
     from tqdm.auto import tqdm
 
     failures = 0
