@@ -72,6 +72,60 @@ def _mix_targets(
     return mix(y, y.index_select(0, partner), lam)
 
 
+class _MixingDraws:
+    """Buffered ``lambda`` values and partner permutations, drawn from one generator.
+
+    A plain object rather than attributes of the net: skorch's ``__setattr__``
+    costs microseconds, and the positions move on every batch.
+    """
+
+    __slots__ = (
+        "alpha",
+        "generator",
+        "lambdas",
+        "lambda_pos",
+        "partners",
+        "partner_pos",
+        "partner_n",
+    )
+
+    def __init__(self, alpha: float, generator: torch.Generator) -> None:
+        self.alpha = alpha
+        self.generator = generator
+        self.clear()
+
+    def clear(self) -> None:
+        self.lambdas: list[float] = []
+        self.lambda_pos = 0
+        self.partners: tuple[Tensor, ...] = ()
+        self.partner_pos = 0
+        self.partner_n = 0
+
+    def next(self, n: int) -> tuple[float, Tensor]:
+        """The next batch's ``lambda`` and partner permutation of ``range(n)``."""
+        if self.lambda_pos >= len(self.lambdas):
+            # Python floats: lerp's scalar path, and one device sync per buffer.
+            self.lambdas = sample_lambda(
+                self.alpha, _DRAW_BATCHES, generator=self.generator
+            ).tolist()
+            self.lambda_pos = 0
+        lam = self.lambdas[self.lambda_pos]
+        self.lambda_pos += 1
+        if n > _MAX_BUFFERED_BATCH or (self.partners and self.partner_n != n):
+            # Large batches, and a short last batch, draw their own.
+            return lam, sample_partners(n, generator=self.generator)
+        if self.partner_pos >= len(self.partners):
+            # unbind: one call for all rows, then plain list indexing per batch.
+            self.partners = sample_partners(
+                n, generator=self.generator, n_batches=_DRAW_BATCHES
+            ).unbind(0)
+            self.partner_pos = 0
+            self.partner_n = n
+        partner = self.partners[self.partner_pos]
+        self.partner_pos += 1
+        return lam, partner
+
+
 def _unpack(batch) -> tuple[Tensor, Tensor, Tensor | None]:
     if len(batch) == 3:
         return batch[0], batch[1], batch[2]
@@ -168,7 +222,7 @@ class MixupNet(NeuralNet):
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
         # Drop the unused draws: they are not model state and would bloat pickles.
-        self._reset_draws()
+        self._draws.clear()
 
     def initialize(self):
         super().initialize()
@@ -178,39 +232,8 @@ class MixupNet(NeuralNet):
             seed = int(torch.randint(0, 2**62, ()).item())
         self.generator_ = torch.Generator(device=torch.device(self.device))
         self.generator_.manual_seed(int(seed))
-        self._reset_draws()
+        self._draws = _MixingDraws(self.alpha_, self.generator_)
         return self
-
-    def _reset_draws(self) -> None:
-        self._lambdas: list[float] = []
-        self._lambda_pos = 0
-        self._partners: tuple[Tensor, ...] = ()
-        self._partner_pos = 0
-        self._partner_n = 0
-
-    def _draw_mixing(self, n: int) -> tuple[float, Tensor]:
-        """The next batch's ``lambda`` and partner permutation of ``range(n)``."""
-        if self._lambda_pos >= len(self._lambdas):
-            # Python floats: lerp's scalar path, and one device sync per buffer.
-            self._lambdas = sample_lambda(
-                self.alpha_, _DRAW_BATCHES, generator=self.generator_
-            ).tolist()
-            self._lambda_pos = 0
-        lam = self._lambdas[self._lambda_pos]
-        self._lambda_pos += 1
-        if n > _MAX_BUFFERED_BATCH or (self._partners and self._partner_n != n):
-            # Large batches, and a short last batch, draw their own.
-            return lam, sample_partners(n, generator=self.generator_)
-        if self._partner_pos >= len(self._partners):
-            # unbind: one call for all rows, then plain list indexing per batch.
-            self._partners = sample_partners(
-                n, generator=self.generator_, n_batches=_DRAW_BATCHES
-            ).unbind(0)
-            self._partner_pos = 0
-            self._partner_n = n
-        partner = self._partners[self._partner_pos]
-        self._partner_pos += 1
-        return lam, partner
 
     def _zero_grad_optimizer(self, set_to_none=None):
         # What optimizer.zero_grad() does by default (grads to None), without its
@@ -250,7 +273,7 @@ class MixupNet(NeuralNet):
         mixing = self.alpha_ > 0 and n > 1
         targets_mixed = False
         if mixing:
-            lam, partner = self._draw_mixing(n)
+            lam, partner = self._draws.next(n)
             packed = getattr(batch, "packed", None)
             if packed is not None:
                 # Inputs and targets side by side: one gather and one lerp.
