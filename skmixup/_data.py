@@ -11,6 +11,8 @@ import torch
 from skorch.dataset import Dataset as SkorchDataset
 from torch import Tensor
 
+from ._mixing import sample_partners
+
 __all__ = ["ArrayDataset", "Batch", "TensorBatchIterator"]
 
 # Rows gathered at a time when shuffling: bounds the temporary to a few MB.
@@ -76,6 +78,10 @@ class TensorBatchIterator:
         Whether to permute rows at the start of every pass.
     generator : torch.Generator, default=None
         Source of the permutations; required when ``shuffle=True``.
+    partners : bool, default=False
+        Also draw, once per epoch, a random permutation inside every batch and
+        attach the permuted rows as ``batch.partner`` (mixup's partners), so that
+        a training step needs neither a ``randperm`` nor a gather.
 
     Examples
     --------
@@ -98,17 +104,21 @@ class TensorBatchIterator:
         *,
         shuffle: bool = False,
         generator: torch.Generator | None = None,
+        partners: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-        if shuffle and generator is None:
-            raise ValueError("shuffle=True needs a generator.")
+        if (shuffle or partners) and generator is None:
+            raise ValueError("shuffle=True and partners=True need a generator.")
+        if partners and not shuffle:
+            raise ValueError("partners=True needs shuffle=True.")
         self.tensors = tensors
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.generator = generator
-        self._buffers: tuple[Tensor | None, ...] | None = None
-        self._packed: Tensor | None = None
+        self.partners = partners
+        # (buffers, packed) per side: the batch rows, and their partners' rows.
+        self._sides: list[tuple[tuple[Tensor | None, ...], Tensor | None]] = []
 
     @property
     def n_rows(self) -> int:
@@ -117,11 +127,11 @@ class TensorBatchIterator:
     def __len__(self) -> int:
         return math.ceil(self.n_rows / self.batch_size)
 
-    def _allocate(self) -> None:
-        """Shuffle buffers, allocated once; 2-D float X and y share one.
+    def _allocate(self) -> tuple[tuple[Tensor | None, ...], Tensor | None]:
+        """Shuffle buffers, allocated once per fit; 2-D float X and y share one.
 
         Sharing lets a training step mix inputs and targets of a batch with one
-        gather and one lerp (see ``Batch.packed``).
+        lerp (see ``Batch.packed``).
         """
         X, y = self.tensors[0], self.tensors[1] if len(self.tensors) > 1 else None
         packable = (
@@ -135,10 +145,24 @@ class TensorBatchIterator:
             None if t is None or (packable and i < 2) else torch.empty_like(t)
             for i, t in enumerate(self.tensors)
         ]
+        packed = None
         if packable:
-            self._packed = X.new_empty((len(X), X.shape[1] + y.shape[1]))
-            buffers[:2] = self._packed[:, : X.shape[1]], self._packed[:, X.shape[1] :]
-        self._buffers = tuple(buffers)
+            packed = X.new_empty((len(X), X.shape[1] + y.shape[1]))
+            buffers[:2] = packed[:, : X.shape[1]], packed[:, X.shape[1] :]
+        return tuple(buffers), packed
+
+    def _partner_order(self, order: Tensor) -> Tensor:
+        """``order`` permuted at random inside each batch-sized block."""
+        n, bs = len(order), self.batch_size
+        n_full, rest = divmod(n, bs)
+        parts = []
+        if n_full:
+            local = sample_partners(bs, generator=self.generator, n_batches=n_full)
+            offsets = torch.arange(0, n_full * bs, bs, device=order.device)
+            parts.append((local + offsets[:, None]).reshape(-1))
+        if rest:
+            parts.append(sample_partners(rest, generator=self.generator) + n_full * bs)
+        return order.index_select(0, torch.cat(parts))
 
     def __iter__(self) -> Iterator[tuple[Tensor | None, ...]]:
         n, bs = self.n_rows, self.batch_size
@@ -148,39 +172,52 @@ class TensorBatchIterator:
                     None if t is None else t[start : start + bs] for t in self.tensors
                 )
             return
-        if self._buffers is None:
-            self._allocate()
+        if not self._sides:
+            self._sides = [self._allocate() for _ in range(1 + self.partners)]
         order = torch.randperm(
             n, generator=self.generator, device=self.tensors[0].device
         )
+        orders = [order, self._partner_order(order)] if self.partners else [order]
         # Rows are gathered in the new order once per epoch, in chunks so that no
         # full-size temporary exists; every batch is then a view.
-        for start in range(0, n, _GATHER_CHUNK):
-            idx = order[start : start + _GATHER_CHUNK]
-            for t, buf in zip(self.tensors, self._buffers, strict=True):
-                if t is not None:
-                    buf[start : start + _GATHER_CHUNK] = t.index_select(0, idx)
-        # split() makes all of an epoch's batch views in one call per buffer.
-        columns = [
-            itertools.repeat(None) if b is None else b.split(bs) for b in self._buffers
+        for (buffers, _), side_order in zip(self._sides, orders, strict=True):
+            for start in range(0, n, _GATHER_CHUNK):
+                idx = side_order[start : start + _GATHER_CHUNK]
+                for t, buf in zip(self.tensors, buffers, strict=True):
+                    if t is not None:
+                        buf[start : start + _GATHER_CHUNK] = t.index_select(0, idx)
+        batches = [
+            _split_batches(buffers, packed, bs) for buffers, packed in self._sides
         ]
-        packed = (
-            itertools.repeat(None) if self._packed is None else self._packed.split(bs)
-        )
-        for *views, rows in zip(*columns, packed, strict=False):
-            batch = Batch(views)
-            batch.packed = rows
+        if not self.partners:
+            yield from batches[0]
+            return
+        for batch, partner in zip(*batches, strict=True):
+            batch.partner = partner
             yield batch
+
+
+def _split_batches(buffers, packed, bs: int) -> Iterator[Batch]:
+    # split() makes all of an epoch's batch views in one call per buffer.
+    columns = [itertools.repeat(None) if b is None else b.split(bs) for b in buffers]
+    rows = itertools.repeat(None) if packed is None else packed.split(bs)
+    for *views, packed_rows in zip(*columns, rows, strict=False):
+        batch = Batch(views)
+        batch.packed = packed_rows
+        yield batch
 
 
 class Batch(tuple):
     """A batch ``(X, y[, sample_weight])``.
 
     ``packed``, when not None, holds the rows ``[X | y]`` side by side, of which
-    ``X`` and ``y`` are column views.
+    ``X`` and ``y`` are column views. ``partner``, when not None, is the batch of
+    mixing partners: row ``i``'s partner is ``partner[...][i]``, and the partner
+    rows are a random permutation of the batch's own rows.
     """
 
     packed: Tensor | None = None
+    partner: Batch | None = None
 
 
 def _as_tensor(data, device) -> Tensor | None:

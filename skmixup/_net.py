@@ -64,12 +64,13 @@ class EpochSummaryHistory(History):
 
 
 def _mix_targets(
-    y: Tensor, partner: Tensor, lam: float, n_classes: int, dtype: torch.dtype
+    y: Tensor, y_partner: Tensor, lam: float, n_classes: int, dtype: torch.dtype
 ) -> Tensor:
     """Mixed targets; integer class labels become one-hot probabilities first."""
     if not torch.is_floating_point(y):
         y = F.one_hot(y.long(), n_classes).to(dtype)
-    return mix(y, y.index_select(0, partner), lam)
+        y_partner = F.one_hot(y_partner.long(), n_classes).to(dtype)
+    return mix(y, y_partner, lam)
 
 
 class _MixingDraws:
@@ -101,19 +102,21 @@ class _MixingDraws:
         self.partner_pos = 0
         self.partner_n = 0
 
-    def next(self, n: int) -> tuple[float, Tensor]:
-        """The next batch's ``lambda`` and partner permutation of ``range(n)``."""
+    def next_lambda(self) -> float:
         if self.lambda_pos >= len(self.lambdas):
             # Python floats: lerp's scalar path, and one device sync per buffer.
             self.lambdas = sample_lambda(
                 self.alpha, _DRAW_BATCHES, generator=self.generator
             ).tolist()
             self.lambda_pos = 0
-        lam = self.lambdas[self.lambda_pos]
         self.lambda_pos += 1
+        return self.lambdas[self.lambda_pos - 1]
+
+    def next_partners(self, n: int) -> Tensor:
+        """A random permutation of ``range(n)``: row ``i`` mixes with ``index[i]``."""
         if n > _MAX_BUFFERED_BATCH or (self.partners and self.partner_n != n):
             # Large batches, and a short last batch, draw their own.
-            return lam, sample_partners(n, generator=self.generator)
+            return sample_partners(n, generator=self.generator)
         if self.partner_pos >= len(self.partners):
             # unbind: one call for all rows, then plain list indexing per batch.
             self.partners = sample_partners(
@@ -121,9 +124,8 @@ class _MixingDraws:
             ).unbind(0)
             self.partner_pos = 0
             self.partner_n = n
-        partner = self.partners[self.partner_pos]
         self.partner_pos += 1
-        return lam, partner
+        return self.partners[self.partner_pos - 1]
 
 
 def _unpack(batch) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -258,6 +260,7 @@ class MixupNet(NeuralNet):
             max(1, min(batch_size, len(tensors[0]))),
             shuffle=training,
             generator=self.generator_ if training else None,
+            partners=training and self.alpha_ > 0,
         )
 
     def train_step_single(self, batch, **fit_params):
@@ -273,27 +276,35 @@ class MixupNet(NeuralNet):
         mixing = self.alpha_ > 0 and n > 1
         targets_mixed = False
         if mixing:
-            lam, partner = self._draws.next(n)
-            packed = getattr(batch, "packed", None)
-            if packed is not None:
-                # Inputs and targets side by side: one gather and one lerp.
-                rows = mix(packed, packed.index_select(0, partner), lam)
+            lam = self._draws.next_lambda()
+            partner = getattr(batch, "partner", None)
+            if partner is None:
+                # Batches from another iterator: draw the partners here.
+                index = self._draws.next_partners(n)
+                partner = tuple(
+                    None if t is None else t.index_select(0, index)
+                    for t in (Xi, yi, wi)
+                )
+            elif partner.packed is not None:
+                # Inputs and targets side by side: one lerp mixes both.
+                rows = torch.lerp(partner.packed, batch.packed, lam)
                 Xi, yi = rows.split_with_sizes((Xi.shape[1], yi.shape[1]), 1)
                 targets_mixed = True
-            else:
-                Xi = mix(Xi, Xi.index_select(0, partner), lam)
+            if not targets_mixed:
+                Xi = mix(Xi, partner[0], lam)
+                y_partner = partner[1]
             if wi is not None:
                 # Pair (i, j) weighs w_i * w_j: what repeating rows would give.
-                wi = wi * wi.index_select(0, partner)
+                wi = wi * partner[2]
         closed_form = self._closed_form_loss(yi, wi, fit_params)
         if closed_form is not None:
             if mixing and not targets_mixed:
-                yi = _mix_targets(yi, partner, lam, self.module_.n_outputs, Xi.dtype)
+                yi = _mix_targets(yi, y_partner, lam, self.module_.n_outputs, Xi.dtype)
             y_pred, loss = self.module_.loss_and_grad(Xi, yi, closed_form, wi)
             return {"loss": loss, "y_pred": y_pred}
         y_pred = self.infer(Xi, **fit_params)
         if mixing and not targets_mixed:
-            yi = _mix_targets(yi, partner, lam, y_pred.shape[-1], y_pred.dtype)
+            yi = _mix_targets(yi, y_partner, lam, y_pred.shape[-1], y_pred.dtype)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}

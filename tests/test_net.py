@@ -58,6 +58,30 @@ def test_iterator_without_shuffle_is_in_order():
     assert [b[1] for b in it] == [None, None, None]
 
 
+@pytest.mark.parametrize("n, batch_size", [(50, 8), (16, 16), (5, 8)])
+def test_iterator_partners_permute_each_batch(n, batch_size):
+    X = torch.arange(n, dtype=torch.float32)[:, None]
+    y = X * 10
+    it = TensorBatchIterator(
+        (X, y),
+        batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+        partners=True,
+    )
+    fixed_points = 0
+    for _ in range(20):
+        for batch in it:
+            xb, yb = batch
+            px, py = batch.partner
+            assert sorted(px.ravel().tolist()) == sorted(xb.ravel().tolist())
+            torch.testing.assert_close(py, px * 10)  # partner rows stay whole
+            fixed_points += int((px == xb).sum())
+    # A uniform random permutation has one fixed point per batch on average.
+    n_batches = 20 * -(-n // batch_size)
+    assert 0.5 * n_batches < fixed_points < 1.5 * n_batches
+
+
 def test_iterator_rejects_bad_batch_size():
     with pytest.raises(ValueError, match="batch_size"):
         TensorBatchIterator((torch.arange(3),), 0)
@@ -141,6 +165,32 @@ def test_targets_are_mixed_with_their_inputs():
     assert len(inputs) == len(RecordingMSE.seen) == 6
     for xb, yb in zip(inputs, RecordingMSE.seen, strict=True):
         torch.testing.assert_close(xb @ torch.arange(24.0)[:, None], yb)
+
+
+def test_other_datasets_are_mixed_too():
+    # A dataset the tensor iterator does not know goes through skorch's
+    # DataLoader; the net then draws the partners itself.
+    X, y = _one_hot_rows(24)
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
+    net = MixupNet(
+        Recorder(24, 2),
+        criterion=torch.nn.CrossEntropyLoss,
+        alpha=1.0,
+        max_epochs=2,
+        batch_size=8,
+        train_split=None,
+        random_state=0,
+    )
+    assert not isinstance(
+        net.initialize().get_iterator(dataset, True), TensorBatchIterator
+    )
+    net.fit(dataset, None)
+    mixed = 0
+    for batch in net.module_.seen[True]:
+        nonzero = [row[row > 0] for row in batch]
+        assert all(1 <= len(v) <= 2 for v in nonzero)
+        mixed += sum(len(v) == 2 for v in nonzero)
+    assert mixed > 0
 
 
 def test_alpha_zero_trains_on_original_rows():
