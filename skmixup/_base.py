@@ -27,6 +27,7 @@ _DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?")
 # Rows per forward pass at predict time: large enough to amortise per-call
 # overhead, small enough that hidden activations stay a few megabytes.
 _PREDICT_BATCH_SIZE = 16384
+_PREDICT_ROW_MULTIPLE = 8  # divides _PREDICT_BATCH_SIZE; see BaseMixup._forward
 _FLOATS = (np.float32, np.float64)
 
 
@@ -301,9 +302,23 @@ class BaseMixup(BaseEstimator):
         return train, valid
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
-        """Raw network outputs for validated float32 ``X``, as float64 numpy."""
-        out = self.net_.forward(ArrayDataset(torch.from_numpy(_writable(X))))
-        return out.detach().cpu().numpy().astype(np.float64)
+        """Raw network outputs for validated float32 ``X``, as float64 numpy.
+
+        Every forward pass gets a multiple of 8 rows (a short tail is padded with
+        zero rows, then dropped): float32 matrix products then round each row the
+        same way whatever other rows share its batch, so predicting a row alone
+        or among others gives the same bits (scikit-learn checks this).
+        """
+        X = torch.from_numpy(_writable(X))
+        n_bulk = len(X) - len(X) % _PREDICT_ROW_MULTIPLE
+        parts = []
+        if n_bulk:
+            parts.append(self.net_.forward(ArrayDataset(X[:n_bulk])))
+        if n_bulk < len(X):
+            tail = X.new_zeros((_PREDICT_ROW_MULTIPLE, X.shape[1]))
+            tail[: len(X) - n_bulk] = X[n_bulk:]
+            parts.append(self.net_.forward(ArrayDataset(tail))[: len(X) - n_bulk])
+        return torch.cat(parts).detach().cpu().numpy().astype(np.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -160,6 +160,16 @@ def test_original_labels_are_kept(labels):
     np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-6)
 
 
+@pytest.mark.parametrize("Estimator", [MixupClassifier, MixupRegressor])
+def test_a_row_predicts_the_same_alone_or_in_a_batch(Estimator, clf_data):
+    X, y = clf_data
+    est = Estimator(**FAST).fit(X, y)
+    method = "predict_proba" if Estimator is MixupClassifier else "predict"
+    full = getattr(est, method)(X)
+    for rows in ([7], [3, 250, 11], list(range(37))):
+        np.testing.assert_array_equal(getattr(est, method)(X[rows]), full[rows])
+
+
 def test_dataframe_feature_names(reg_data):
     X, y = reg_data
     df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
