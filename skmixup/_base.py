@@ -24,9 +24,10 @@ _OPTIMIZERS = {
     "sgd": torch.optim.SGD,
 }
 _DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?")
-# Rows per forward pass at predict time: large enough to amortise per-call
-# overhead, small enough that hidden activations stay a few megabytes.
-_PREDICT_BATCH_SIZE = 16384
+# Rows per forward pass at predict time: enough to amortise per-call overhead,
+# few enough that each layer's activations (4096 x 128 floats, 2 MB) stay in
+# cache; 16384 rows predicted 1,000,000 rows about a third slower.
+_PREDICT_BATCH_SIZE = 4096
 _PREDICT_ROW_MULTIPLE = 8  # divides _PREDICT_BATCH_SIZE; see BaseMixup._forward
 _FLOATS = (np.float32, np.float64)
 
