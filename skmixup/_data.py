@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -82,6 +82,13 @@ class TensorBatchIterator:
         Also draw, once per epoch, a random permutation inside every batch and
         attach the permuted rows as ``batch.partner`` (mixup's partners), so that
         a training step needs neither a ``randperm`` nor a gather.
+    lambdas : callable, default=None
+        With ``partners``: called once per epoch with the number of batches, it
+        returns one mixing coefficient per batch, and when every tensor is
+        floating the whole epoch is mixed at once, in place: batch ``k`` yields
+        ``lam[k] * rows + (1 - lam[k]) * partner_rows`` for the first two tensors
+        (inputs and targets) and ``rows * partner_rows`` for the others (sample
+        weights), and carries ``premixed_lambda``.
 
     Examples
     --------
@@ -105,6 +112,7 @@ class TensorBatchIterator:
         shuffle: bool = False,
         generator: torch.Generator | None = None,
         partners: bool = False,
+        lambdas: Callable[[int], Tensor] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
@@ -112,11 +120,14 @@ class TensorBatchIterator:
             raise ValueError("shuffle=True and partners=True need a generator.")
         if partners and not shuffle:
             raise ValueError("partners=True needs shuffle=True.")
+        if lambdas is not None and not partners:
+            raise ValueError("lambdas needs partners=True.")
         self.tensors = tensors
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.generator = generator
         self.partners = partners
+        self.lambdas = lambdas
         # (buffers, packed) per side: the batch rows, and their partners' rows.
         self._sides: list[tuple[tuple[Tensor | None, ...], Tensor | None]] = []
 
@@ -186,6 +197,9 @@ class TensorBatchIterator:
                 for t, buf in zip(self.tensors, buffers, strict=True):
                     if t is not None:
                         buf[start : start + _GATHER_CHUNK] = t.index_select(0, idx)
+        if self.lambdas is not None and self._premixable():
+            yield from self._premixed_batches()
+            return
         batches = [
             _split_batches(buffers, packed, bs) for buffers, packed in self._sides
         ]
@@ -194,6 +208,32 @@ class TensorBatchIterator:
             return
         for batch, partner in zip(*batches, strict=True):
             batch.partner = partner
+            yield batch
+
+    def _premixable(self) -> bool:
+        return all(t is None or torch.is_floating_point(t) for t in self.tensors)
+
+    def _premixed_batches(self) -> Iterator[Batch]:
+        """Mix the whole epoch at once, in place: a step then has nothing to mix."""
+        (buffers, packed), (partner_buffers, partner_packed) = self._sides
+        lam = self.lambdas(len(self)).to(self.tensors[0])
+        # Row r of batch k mixes with weight lam[k]; lerp_(b, 1 - lam) leaves
+        # lam * a + (1 - lam) * b in a.
+        weight = 1 - lam.repeat_interleave(self.batch_size)[: self.n_rows]
+        mixed = [(packed, partner_packed)] if packed is not None else []
+        mixed += [
+            (b, p)
+            for i, (b, p) in enumerate(zip(buffers, partner_buffers, strict=True))
+            if b is not None and i < 2 and packed is None
+        ]
+        for a, b in mixed:
+            a.lerp_(b, weight.reshape(-1, *([1] * (a.dim() - 1))))
+        for b, p in zip(buffers[2:], partner_buffers[2:], strict=True):
+            if b is not None:
+                # Pair (i, j) weighs w_i * w_j.
+                b.mul_(p)
+        for k, batch in enumerate(_split_batches(buffers, packed, self.batch_size)):
+            batch.premixed_lambda = float(lam[k])
             yield batch
 
 
@@ -213,11 +253,13 @@ class Batch(tuple):
     ``packed``, when not None, holds the rows ``[X | y]`` side by side, of which
     ``X`` and ``y`` are column views. ``partner``, when not None, is the batch of
     mixing partners: row ``i``'s partner is ``partner[...][i]``, and the partner
-    rows are a random permutation of the batch's own rows.
+    rows are a random permutation of the batch's own rows. ``premixed_lambda``,
+    when not None, says the batch is already mixed, with that coefficient.
     """
 
     packed: Tensor | None = None
     partner: Batch | None = None
+    premixed_lambda: float | None = None
 
 
 def _as_tensor(data, device) -> Tensor | None:

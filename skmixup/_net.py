@@ -102,6 +102,10 @@ class _MixingDraws:
         self.partner_pos = 0
         self.partner_n = 0
 
+    def epoch_lambdas(self, n_batches: int) -> Tensor:
+        """One coefficient per batch of an epoch, drawn at once."""
+        return sample_lambda(self.alpha, n_batches, generator=self.generator)
+
     def next_lambda(self) -> float:
         if self.lambda_pos >= len(self.lambdas):
             # Python floats: lerp's scalar path, and one device sync per buffer.
@@ -261,6 +265,7 @@ class MixupNet(NeuralNet):
             shuffle=training,
             generator=self.generator_ if training else None,
             partners=training and self.alpha_ > 0,
+            lambdas=self._draws.epoch_lambdas if training and self.alpha_ > 0 else None,
         )
 
     def train_step_single(self, batch, **fit_params):
@@ -273,7 +278,9 @@ class MixupNet(NeuralNet):
         if not isinstance(yi, Tensor):
             yi = to_tensor(yi, device=self.device)
         n = Xi.shape[0]
-        mixing = self.alpha_ > 0 and n > 1
+        # Batches from TensorBatchIterator arrive mixed already (one lerp per epoch).
+        premixed = getattr(batch, "premixed_lambda", None) is not None
+        mixing = self.alpha_ > 0 and n > 1 and not premixed
         targets_mixed = False
         if mixing:
             lam = self._draws.next_lambda()

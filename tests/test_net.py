@@ -82,6 +82,41 @@ def test_iterator_partners_permute_each_batch(n, batch_size):
     assert 0.5 * n_batches < fixed_points < 1.5 * n_batches
 
 
+def test_iterator_premixes_an_epoch_with_one_lambda_per_batch():
+    n, bs = 30, 8
+    X = torch.eye(n)  # row i is e_i: a mix of rows i and j reads lam and 1 - lam
+    y = torch.arange(n, dtype=torch.float32)[:, None]
+    w = torch.arange(1, n + 1, dtype=torch.float32)
+    it = TensorBatchIterator(
+        (X, y, w),
+        bs,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+        partners=True,
+        lambdas=lambda k: torch.linspace(0.1, 0.4, k),
+    )
+    lams = torch.linspace(0.1, 0.4, len(it)).tolist()
+    for _ in range(3):
+        seen = 0
+        for k, (xb, yb, wb) in enumerate(it):
+            assert xb.shape[0] == min(bs, n - k * bs)
+            lam = lams[k]
+            for row, target, weight in zip(xb, yb, wb, strict=True):
+                (i, *rest) = row.nonzero().ravel().tolist()
+                if not rest:  # paired with itself
+                    assert row[i] == pytest.approx(1.0)
+                    continue
+                j = rest[0]
+                assert sorted([row[i].item(), row[j].item()]) == pytest.approx(
+                    sorted([lam, 1 - lam])
+                )
+                # Targets mixed with the same weights; weights multiplied.
+                assert target.item() == pytest.approx(row[i] * i + row[j] * j)
+                assert weight.item() == pytest.approx((i + 1) * (j + 1))
+            seen += len(xb)
+        assert seen == n
+
+
 def test_iterator_rejects_bad_batch_size():
     with pytest.raises(ValueError, match="batch_size"):
         TensorBatchIterator((torch.arange(3),), 0)
