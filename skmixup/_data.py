@@ -232,8 +232,9 @@ class TensorBatchIterator:
             if b is not None:
                 # Pair (i, j) weighs w_i * w_j.
                 b.mul_(p)
-        for k, batch in enumerate(_split_batches(buffers, packed, self.batch_size)):
-            batch.premixed_lambda = float(lam[k])
+        batches = _split_batches(buffers, packed, self.batch_size)
+        for batch, lam_k in zip(batches, lam.tolist(), strict=True):
+            batch.premixed_lambda = lam_k
             yield batch
 
 
