@@ -141,8 +141,7 @@ class TensorBatchIterator:
     def _allocate(self) -> tuple[tuple[Tensor | None, ...], Tensor | None]:
         """Shuffle buffers, allocated once per fit; 2-D float X and y share one.
 
-        Sharing lets a training step mix inputs and targets of a batch with one
-        lerp (see ``Batch.packed``).
+        Sharing lets an epoch's inputs and targets be mixed with one lerp.
         """
         X, y = self.tensors[0], self.tensors[1] if len(self.tensors) > 1 else None
         packable = (
@@ -200,9 +199,7 @@ class TensorBatchIterator:
         if self.lambdas is not None and self._premixable():
             yield from self._premixed_batches()
             return
-        batches = [
-            _split_batches(buffers, packed, bs) for buffers, packed in self._sides
-        ]
+        batches = [_split_batches(buffers, bs) for buffers, _ in self._sides]
         if not self.partners:
             yield from batches[0]
             return
@@ -232,33 +229,28 @@ class TensorBatchIterator:
             if b is not None:
                 # Pair (i, j) weighs w_i * w_j.
                 b.mul_(p)
-        batches = _split_batches(buffers, packed, self.batch_size)
+        batches = _split_batches(buffers, self.batch_size)
         for batch, lam_k in zip(batches, lam.tolist(), strict=True):
             batch.premixed_lambda = lam_k
             yield batch
 
 
-def _split_batches(buffers, packed, bs: int) -> Iterator[Batch]:
+def _split_batches(buffers, bs: int) -> Iterator[Batch]:
     # split() makes all of an epoch's batch views in one call per buffer.
     columns = [itertools.repeat(None) if b is None else b.split(bs) for b in buffers]
-    rows = itertools.repeat(None) if packed is None else packed.split(bs)
-    for *views, packed_rows in zip(*columns, rows, strict=False):
-        batch = Batch(views)
-        batch.packed = packed_rows
-        yield batch
+    for views in zip(*columns, strict=False):
+        yield Batch(views)
 
 
 class Batch(tuple):
     """A batch ``(X, y[, sample_weight])``.
 
-    ``packed``, when not None, holds the rows ``[X | y]`` side by side, of which
-    ``X`` and ``y`` are column views. ``partner``, when not None, is the batch of
-    mixing partners: row ``i``'s partner is ``partner[...][i]``, and the partner
-    rows are a random permutation of the batch's own rows. ``premixed_lambda``,
-    when not None, says the batch is already mixed, with that coefficient.
+    ``partner``, when not None, is the batch of mixing partners: row ``i``'s
+    partner is ``partner[...][i]``, and the partner rows are a random permutation
+    of the batch's own rows. ``premixed_lambda``, when not None, says the batch is
+    already mixed, with that coefficient.
     """
 
-    packed: Tensor | None = None
     partner: Batch | None = None
     premixed_lambda: float | None = None
 

@@ -281,7 +281,6 @@ class MixupNet(NeuralNet):
         # Batches from TensorBatchIterator arrive mixed already (one lerp per epoch).
         premixed = getattr(batch, "premixed_lambda", None) is not None
         mixing = self.alpha_ > 0 and n > 1 and not premixed
-        targets_mixed = False
         if mixing:
             lam = self._draws.next_lambda()
             partner = getattr(batch, "partner", None)
@@ -292,25 +291,19 @@ class MixupNet(NeuralNet):
                     None if t is None else t.index_select(0, index)
                     for t in (Xi, yi, wi)
                 )
-            elif partner.packed is not None:
-                # Inputs and targets side by side: one lerp mixes both.
-                rows = torch.lerp(partner.packed, batch.packed, lam)
-                Xi, yi = rows.split_with_sizes((Xi.shape[1], yi.shape[1]), 1)
-                targets_mixed = True
-            if not targets_mixed:
-                Xi = mix(Xi, partner[0], lam)
-                y_partner = partner[1]
+            Xi = mix(Xi, partner[0], lam)
+            y_partner = partner[1]
             if wi is not None:
                 # Pair (i, j) weighs w_i * w_j: what repeating rows would give.
                 wi = wi * partner[2]
         closed_form = self._closed_form_loss(yi, wi, fit_params)
         if closed_form is not None:
-            if mixing and not targets_mixed:
+            if mixing:
                 yi = _mix_targets(yi, y_partner, lam, self.module_.n_outputs, Xi.dtype)
             y_pred, loss = self.module_.loss_and_grad(Xi, yi, closed_form, wi)
             return {"loss": loss, "y_pred": y_pred}
         y_pred = self.infer(Xi, **fit_params)
-        if mixing and not targets_mixed:
+        if mixing:
             yi = _mix_targets(yi, y_partner, lam, y_pred.shape[-1], y_pred.dtype)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
         loss.backward()
