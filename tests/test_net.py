@@ -143,9 +143,9 @@ def _one_hot_rows(n):
     return X, y
 
 
-def _fit(alpha, X, y, **kwargs):
-    net = MixupNet(
-        Recorder(X.shape[1], 2),
+def _net(alpha, n_features, **kwargs):
+    return MixupNet(
+        Recorder(n_features, 2),
         criterion=torch.nn.CrossEntropyLoss,
         alpha=alpha,
         max_epochs=3,
@@ -154,7 +154,10 @@ def _fit(alpha, X, y, **kwargs):
         verbose=0,
         **kwargs,
     )
-    return net.fit(X, y)
+
+
+def _fit(alpha, X, y, **kwargs):
+    return _net(alpha, X.shape[1], **kwargs).fit(X, y)
 
 
 def test_training_inputs_are_mixed_pairs():
@@ -207,15 +210,7 @@ def test_other_datasets_are_mixed_too():
     # DataLoader; the net then draws the partners itself.
     X, y = _one_hot_rows(24)
     dataset = torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
-    net = MixupNet(
-        Recorder(24, 2),
-        criterion=torch.nn.CrossEntropyLoss,
-        alpha=1.0,
-        max_epochs=2,
-        batch_size=8,
-        train_split=None,
-        random_state=0,
-    )
+    net = _net(1.0, 24, train_split=None)
     assert not isinstance(
         net.initialize().get_iterator(dataset, True), TensorBatchIterator
     )
