@@ -11,11 +11,12 @@ import time
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from skmixup.bench import datasets
+from skmixup.bench import datasets, runner
 from skmixup.bench.cli import main
-from skmixup.bench.suites import SUITES, Suite
+from skmixup.bench.suites import SUITES, VARIANTS, Suite
 
 TINY = ["--max-epochs", "2", "-q"]
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -174,6 +175,8 @@ def test_bad_arguments_and_unknown_datasets_exit_2(tmp_path, capsys):
     out = ["--out", str(tmp_path), "-q"]
     assert main(["--datasets", "nope", *out]) == 2
     assert main(["--methods", "mixup-x", *out]) == 2
+    assert main(["--methods", "knn@-1", *out]) == 2
+    assert main(["--methods", "mixup-1.0@2", *out]) == 2
     assert main(["--suite", "paper", "--datasets", "abalone", *out]) == 2
     err = capsys.readouterr().err
     assert "unknown dataset 'nope'" in err and "--data-dir" in err
@@ -253,3 +256,180 @@ def test_missing_bench_extra_is_a_short_error(tmp_path, monkeypatch, capsys):
     )
     assert main(["--out", str(tmp_path), "-q"]) == 2
     assert "pip install 'skmixup[bench]'" in capsys.readouterr().err
+
+
+# -- variants and label noise --------------------------------------------------------
+
+BOTH_TASKS = "synthetic:classification,synthetic:regression"
+
+
+@pytest.fixture
+def built(monkeypatch):
+    """The estimators the runs build, by (dataset, method), as fitted."""
+    seen: dict[tuple[str, str], object] = {}
+    real = runner._estimator
+
+    def recording(method, task, *args):
+        estimator = real(method, task, *args)
+        seen[(task, method)] = estimator
+        return estimator
+
+    monkeypatch.setattr(runner, "_estimator", recording)
+    return seen
+
+
+def test_ablation_plan_skips_methods_of_the_other_task(tmp_path, built):
+    out = tmp_path / "out"
+    methods = "erm,same-class,c-mixup,knn"
+    args = ["--suite", "ablation", "--datasets", BOTH_TASKS, "--methods", methods]
+    assert (
+        main([*args, "--repeats", "2", "--out", str(out), "--max-epochs", "1", "-q"])
+        == 0
+    )
+    runs = _runs(out / "results.jsonl")
+    planned = {(r["task"], r["method"]) for r in runs}
+    assert planned == {
+        ("classification", "erm"), ("classification", "same-class"),
+        ("classification", "knn"), ("regression", "erm"),
+        ("regression", "c-mixup"), ("regression", "knn"),
+    }  # fmt: skip
+    assert set(built) == planned
+    assert len(runs) == 12
+    header = json.loads((out / "results.jsonl").read_text().splitlines()[0])
+    assert {(s["dataset"], s["method"]) for s in header["skipped"]} == {
+        ("classification", "c-mixup"),
+        ("regression", "same-class"),
+    }
+    # Regression runs with the suite's regression protocol: a 10% test part (12
+    # of 120 rows) and batch 64, capped like every task by --max-epochs.
+    reg = [r for r in runs if r["task"] == "regression"]
+    clf = [r for r in runs if r["task"] == "classification"]
+    assert {r["n_test"] for r in reg} == {12} and {r["n_test"] for r in clf} == {24}
+    assert built[("regression", "knn")].batch_size == 64
+    assert built[("classification", "knn")].batch_size == 16
+    assert {r["epochs"] for r in runs} == {1}
+    table = (out / "results.md").read_text()
+    rmse = table.split("## regression: Test RMSE, mean")[1].split("\n## ")[0]
+    assert "| regression | " in rmse and rmse.count("n/a") == 1
+    assert "against `erm`, paired by repeat" in table
+    assert (out / "variants_vs_erm.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_variant_parameters_reach_the_estimator(tmp_path, built):
+    methods = "samplepairing,knn,manifold,mix3,off-last,dropout-0.5@8,targets-only"
+    args = ["--suite", "ablation", "--datasets", "synthetic:classification"]
+    out = tmp_path / "out"
+    status = main(
+        [*args, "--methods", methods, "--repeats", "1", "--max-epochs", "5"]
+        + ["--out", str(out), "-q"]
+    )
+    assert status == 0
+    params = {m: e.get_params() for (_, m), e in built.items()}
+    sp = params["samplepairing"]
+    assert sp["alpha"] == np.inf and sp["mix_on"] == "inputs"
+    assert sp["alternate_epochs"] == 1 and sp["final_unmixed_epochs"] == 1
+    assert params["knn"]["pairing"] == "knn" and params["knn"]["alpha"] == 1.0
+    assert params["manifold"]["manifold"] is True
+    assert params["mix3"]["n_mixed"] == 3
+    assert params["off-last"]["final_unmixed_epochs"] == 1
+    assert params["off-last"]["alternate_epochs"] == 0
+    assert params["dropout-0.5@8"]["dropout"] == 0.5
+    assert params["dropout-0.5@8"]["alpha"] == 8.0
+    assert params["targets-only"]["mix_on"] == "targets"
+    # Anything a variant does not name stays at the estimator's default.
+    assert params["knn"]["mix_on"] == "both" and params["knn"]["dropout"] == 0.0
+    rows = {r["method"]: r for r in _runs(out / "results.jsonl")}
+    assert rows["samplepairing"]["alpha"] is None
+    assert rows["samplepairing"]["params"]["alpha"] == "inf"
+    assert rows["dropout-0.5@8"]["params"] == {"alpha": 8.0, "dropout": 0.5}
+
+
+def test_every_variant_builds_a_valid_estimator():
+    from skmixup import MixupClassifier, MixupRegressor
+    from skmixup.bench.suites import skmixup_params
+
+    for name, variant in VARIANTS.items():
+        tasks = [variant.task] if variant.task else ["classification", "regression"]
+        for task in tasks:
+            cls = MixupClassifier if task == "classification" else MixupRegressor
+            estimator = cls(**skmixup_params(name, 0.4, 10), max_epochs=10)
+            estimator._validate_params()  # the estimator's own constraints
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_corrupt_labels_exact_share_nested_and_seeded(n_classes):
+    y = np.repeat(np.arange(n_classes) * 3 + 1, 200 // n_classes)
+    chosen_before, noisy_before = np.array([], dtype=int), y
+    for fraction in (0.2, 0.5, 0.8):
+        noisy, chosen = runner.corrupt_labels(y, fraction, seed=7)
+        assert len(chosen) == round(fraction * len(y)) == len(set(chosen))
+        kept = np.setdiff1d(np.arange(len(y)), chosen)
+        assert np.array_equal(noisy[kept], y[kept])
+        assert set(noisy) <= set(y)
+        # Nested levels: rows corrupted at a lower level are corrupted alike.
+        assert np.isin(chosen_before, chosen).all()
+        assert np.array_equal(noisy[chosen_before], noisy_before[chosen_before])
+        chosen_before, noisy_before = chosen, noisy
+        # A redrawn label is uniform over all classes: wrong with p = 1 - 1/K.
+        expected = len(chosen) * (1 - 1 / n_classes)
+        assert abs(np.sum(noisy != y) - expected) < 4 * np.sqrt(expected)
+        again, _ = runner.corrupt_labels(y, fraction, seed=7)
+        other, _ = runner.corrupt_labels(y, fraction, seed=8)
+        assert np.array_equal(noisy, again) and not np.array_equal(noisy, other)
+
+
+def test_label_noise_suite_trains_on_noisy_and_tests_on_clean_labels(
+    tmp_path, monkeypatch
+):
+    from sklearn.dummy import DummyClassifier
+
+    fitted, tested, splits = [], [], []
+
+    class Recording(DummyClassifier):
+        def fit(self, X, y, sample_weight=None):
+            fitted.append(np.asarray(y).copy())
+            return super().fit(X, y, sample_weight)
+
+    real_split, real_metrics = runner._split, runner._classification_metrics
+
+    def split(*args):
+        splits.append(real_split(*args))
+        return splits[-1]
+
+    def metrics(y_test, *args):
+        tested.append(np.asarray(y_test).copy())
+        return real_metrics(y_test, *args)
+
+    monkeypatch.setattr(runner, "_estimator", lambda *a: Recording())
+    monkeypatch.setattr(runner, "_split", split)
+    monkeypatch.setattr(runner, "_classification_metrics", metrics)
+    out = tmp_path / "out"
+    args = ["--suite", "label-noise", "--datasets", BOTH_TASKS, "--repeats", "2"]
+    assert main([*args, "--methods", "erm,mixup-1.0", "--out", str(out), *TINY]) == 0
+
+    runs = _runs(out / "results.jsonl")
+    clf = [r for r in runs if r["task"] == "classification"]
+    # 4 noise levels x 2 methods x 2 repeats; regression runs on clean labels only.
+    assert len(clf) == 16 and len(runs) == 16 + 4
+    y = datasets.load("synthetic:classification").y
+    by_labels: dict[tuple, set] = {}
+    for row, y_fit, y_test, (train, test, _) in zip(
+        runs, fitted, tested, splits, strict=False
+    ):
+        assert np.array_equal(y_test, y[test])  # clean test labels, always
+        assert np.array_equal(y_fit, runner.corrupt_labels(
+            y[train], row["label_noise"], row["seed"])[0])  # fmt: skip
+        assert row["noise_rate"] == np.mean(y_fit != y[train])
+        by_labels.setdefault((row["repeat"], row["label_noise"]), set()).add(
+            y_fit.tobytes()
+        )
+    # Every method of a repeat and level sees the same noisy labels.
+    assert all(len(v) == 1 for v in by_labels.values()) and len(by_labels) == 8
+    rates = {r["label_noise"]: r["noise_rate"] for r in clf}
+    assert rates[0.0] == 0 < rates[0.2] < rates[0.5] < rates[0.8] < 0.8
+    assert all("label_noise" not in r for r in runs if r["task"] == "regression")
+    table = (out / "results.md").read_text()
+    assert "| classification, 50% noise |" in table
+    assert "## Training labels actually wrong" in table
+    assert (out / "noise_curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (out / "erm_vs_mixup.png").exists()

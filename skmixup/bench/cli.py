@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import datasets, report, runner
-from .suites import SUITES, Suite
+from .suites import SUITES, Suite, check_method
 
 __all__ = ["main"]
 
@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--methods",
         type=_csv,
         help="comma-separated methods (erm, mixup-ALPHA, mixup-cv, sklearn-mlp, "
-        "hgb); default: the suite's",
+        "hgb, or a mixup variant such as knn, samplepairing, manifold, "
+        "dropout-0.5, optionally VARIANT@ALPHA; see skmixup.bench.suites."
+        "VARIANTS); default: the suite's",
     )
     parser.add_argument(
         "--data-dir", type=Path, help="folder laid out like shared/data (manifest.json)"
@@ -121,10 +123,7 @@ def _load_suite(name: str) -> Suite:
 def _suite(args: argparse.Namespace) -> Suite:
     suite = _load_suite(args.suite)
     if args.max_epochs is not None:
-        suite = suite.with_overrides(
-            max_epochs=args.max_epochs,
-            min_epochs=min(suite.min_epochs, args.max_epochs),
-        )
+        suite = suite.with_max_epochs(args.max_epochs)
     return suite.with_overrides(
         repeats=args.repeats,
         methods=None if args.methods is None else tuple(args.methods),
@@ -137,16 +136,10 @@ def _check(args: argparse.Namespace, suite: Suite) -> str | None:
         if value is not None and value < 1:
             return f"--{name.replace('_', '-')} must be >= 1, got {value}"
     for method in suite.methods:
-        if method in ("erm", "mixup-cv", "sklearn-mlp", "hgb"):
-            continue
         try:
-            if float(method.removeprefix("mixup-")) < 0 or method[:6] != "mixup-":
-                raise ValueError
-        except ValueError:
-            return (
-                f"unknown method {method!r}; use erm, mixup-ALPHA (ALPHA >= 0), "
-                "mixup-cv, sklearn-mlp or hgb"
-            )
+            check_method(method)
+        except ValueError as exc:
+            return str(exc)
     if args.data_dir is not None and not args.data_dir.is_dir():
         return f"--data-dir {args.data_dir} is not a folder"
     return None
@@ -200,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.datasets:
             suite = suite.with_overrides(datasets=tuple(specs))
         runs = runner.plan(suite, specs, ctx)
+        skipped = runner.skipped(suite, specs, ctx)
     except datasets.DatasetError as exc:
         print(f"skmixup-bench: error: {exc}", file=sys.stderr)
         return 2
@@ -207,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     results = runner.ResultsFile(args.out / _RESULTS)
     command = ["skmixup-bench", *(sys.argv[1:] if argv is None else argv)]
-    head = runner.header(suite, ctx, command, specs)
+    head = runner.header(suite, ctx, command, specs) | {"skipped": skipped}
     previous = results.read(repair=args.resume)
     if previous and not (args.resume or args.overwrite):
         print(

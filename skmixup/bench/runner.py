@@ -9,6 +9,7 @@ one ``write`` and made durable with ``fsync``, so a run killed at any moment
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import warnings
@@ -20,9 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets
-from .suites import Suite, method_alpha
+from .suites import Suite, applies, method_alpha, skmixup_params
 
-__all__ = ["Context", "ResultsFile", "Run", "execute", "plan", "run_all"]
+__all__ = [
+    "Context",
+    "ResultsFile",
+    "Run",
+    "corrupt_labels",
+    "execute",
+    "plan",
+    "run_all",
+    "skipped",
+]
 
 
 @dataclass(frozen=True)
@@ -30,10 +40,12 @@ class Run:
     dataset: str  # full spec, e.g. "uci:iris"
     method: str
     repeat: int
+    noise: float = 0.0  # share of training labels replaced (Suite.label_noise)
 
     @property
     def key(self) -> str:
-        return f"{self.dataset}|{self.method}|{self.repeat}"
+        key = f"{self.dataset}|{self.method}|{self.repeat}"
+        return f"{key}|noise={self.noise:g}" if self.noise else key
 
 
 @dataclass(frozen=True)
@@ -52,15 +64,78 @@ def run_seed(seed: int, repeat: int) -> int:
     return int(np.random.SeedSequence([seed, repeat]).generate_state(1)[0] >> 1)
 
 
+def _noise_levels(suite: Suite, task: str) -> tuple[float, ...]:
+    levels = suite.label_noise or (0.0,)
+    return levels if task == "classification" else tuple(x for x in levels if not x)
+
+
 def plan(suite: Suite, specs: Iterable[str], ctx: Context) -> list[Run]:
-    """Every run of ``suite`` on ``specs`` (loading each dataset to count splits)."""
+    """Every run of ``suite`` on ``specs`` (loading each dataset to count splits).
+
+    Methods defined for the other task, and label noise on regression sets, are
+    left out; :func:`skipped` lists them.
+    """
     runs = []
     for spec in specs:
         ds = datasets.load(spec, ctx.data_dir, ctx.openml_cache)
         short = spec.split(":", 1)[1]
-        for repeat in range(suite.n_repeats(short, len(ds.splits))):
-            runs.extend(Run(spec, m, repeat) for m in suite.methods)
+        methods = [m for m in suite.methods if applies(m, ds.task)]
+        levels = _noise_levels(suite, ds.task)
+        for repeat in range(suite.for_task(ds.task).n_repeats(short, len(ds.splits))):
+            runs.extend(
+                Run(spec, m, repeat, noise) for noise in levels for m in methods
+            )
     return runs
+
+
+def skipped(suite: Suite, specs: Iterable[str], ctx: Context) -> list[dict]:
+    """What :func:`plan` leaves out, and why: the report's "n/a" cells."""
+    out = []
+    for spec in specs:
+        ds = datasets.load(spec, ctx.data_dir, ctx.openml_cache)
+        short = spec.split(":", 1)[1]
+        for method in suite.methods:
+            if not applies(method, ds.task):
+                out.append(
+                    {
+                        "dataset": short,
+                        "method": method,
+                        "reason": f"not defined for {ds.task}",
+                    }
+                )
+        for noise in suite.label_noise:
+            if noise not in _noise_levels(suite, ds.task):
+                out.append(
+                    {
+                        "dataset": short,
+                        "label_noise": noise,
+                        "reason": "label noise is for classification",
+                    }
+                )
+    return out
+
+
+def corrupt_labels(
+    y: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``y`` with ``round(fraction * len(y))`` labels replaced by a random class.
+
+    As in Zhang et al. (2018), Sec. 3.4 (after Zhang et al. 2017's code), a chosen
+    label is redrawn uniformly from all classes of ``y``, so it may come back
+    unchanged: the share of wrong labels is about ``fraction * (1 - 1/K)``. Which
+    rows are chosen and what they draw depend on ``seed`` only, so levels are
+    nested (the rows corrupted at 20% are corrupted alike at 50%) and every method
+    of a repeat trains on the same labels. Returns the labels and the chosen rows.
+    """
+    # A stream of its own, so the split and the models' seeds stay as they were.
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x6E6F697365]))
+    classes = np.unique(y)
+    order = rng.permutation(len(y))
+    draws = classes[rng.integers(len(classes), size=len(y))]
+    chosen = np.sort(order[: round(fraction * len(y))])
+    noisy = y.copy()
+    noisy[chosen] = draws[chosen]
+    return noisy, chosen
 
 
 # -- one run -----------------------------------------------------------------------
@@ -84,7 +159,7 @@ def _preprocessor(standardize: bool):
 
 
 def _estimator(method: str, task: str, suite: Suite, epochs: int, seed: int, ctx):
-    """The unfitted model, and the grid searched for ``mixup-cv`` (or None)."""
+    """The unfitted model (``mixup-cv``: the one its grid search clones)."""
     from sklearn import ensemble, neural_network
 
     from skmixup import MixupClassifier, MixupRegressor
@@ -98,9 +173,9 @@ def _estimator(method: str, task: str, suite: Suite, epochs: int, seed: int, ctx
         "device": ctx.device,
         "random_state": seed,
     }
-    alpha = method_alpha(method)
-    if alpha is not None:
-        return (MixupClassifier if clf else MixupRegressor)(alpha=alpha, **common)
+    params = skmixup_params(method, suite.variant_alpha, epochs)
+    if params is not None:
+        return (MixupClassifier if clf else MixupRegressor)(**params, **common)
     if method == "mixup-cv":
         return (MixupClassifier if clf else MixupRegressor)(**common)
     if method == "sklearn-mlp":
@@ -171,6 +246,7 @@ def execute(run: Run, suite: Suite, ctx: Context) -> dict:
 
     torch.set_num_threads(ctx.torch_threads)
     ds = datasets.load(run.dataset, ctx.data_dir, ctx.openml_cache)
+    suite = suite.for_task(ds.task)
     seed = run_seed(ctx.seed, run.repeat)
     train, test, split_kind = _split(ds, run.repeat, seed, suite.test_size)
     epochs = suite.epochs(len(train))
@@ -192,6 +268,9 @@ def execute(run: Run, suite: Suite, ctx: Context) -> dict:
         )
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
     y_train, y_test = ds.y[train], ds.y[test]
+    clean_train = y_train
+    if run.noise:
+        y_train, _ = corrupt_labels(y_train, run.noise, seed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
@@ -217,10 +296,27 @@ def execute(run: Run, suite: Suite, ctx: Context) -> dict:
         "epochs": epochs,
         "alpha": method_alpha(run.method),
     }
+    params = skmixup_params(run.method, suite.variant_alpha, epochs)
+    if params is not None:
+        # The estimator parameters the method sets; an infinite alpha (lambda
+        # fixed at 0.5) is written as a string, since JSON has no infinity.
+        row["alpha"] = params["alpha"] if math.isfinite(params["alpha"]) else None
+        row["params"] = {
+            k: (v if not isinstance(v, float) or math.isfinite(v) else str(v))
+            for k, v in params.items()
+        }
     if clf:
         row.update(
             _classification_metrics(y_test, out, model.classes_, np.unique(ds.y))
         )
+        if suite.label_noise:
+            row["label_noise"] = run.noise
+            # The share of training labels that differ from the clean ones.
+            row["noise_rate"] = float(np.mean(y_train != clean_train))
+            # Memorisation: error on the labels trained on, and on the clean ones.
+            fitted = model.predict(X_train)
+            row["train_error"] = float(np.mean(fitted != y_train))
+            row["train_clean_error"] = float(np.mean(fitted != clean_train))
     else:
         row["rmse"] = float(np.sqrt(np.mean((out - y_test) ** 2)))
         row["mae"] = float(np.mean(np.abs(out - y_test)))

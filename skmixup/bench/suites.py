@@ -9,15 +9,32 @@ Methods are named by strings:
   by inner cross-validation (:class:`~sklearn.model_selection.GridSearchCV`);
 * ``sklearn-mlp``: scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` with the same
   hidden layers, batch size and epochs, its other settings left at their defaults;
-* ``hgb``: ``HistGradientBoostingClassifier`` / ``Regressor`` with defaults.
+* ``hgb``: ``HistGradientBoostingClassifier`` / ``Regressor`` with defaults;
+* a name in :data:`VARIANTS` (``knn``, ``samplepairing``, ``dropout-0.5``, ...): the
+  skmixup network with that variant's parameters, at the suite's ``variant_alpha``
+  unless the variant fixes its own; ``<variant>@<alpha>`` sets the alpha, e.g.
+  ``dropout-0.5@8`` is mixup at alpha 8 with dropout 0.5. A variant made for one
+  task (``same-class``, ``c-mixup``) is not run on the other: the plan skips it and
+  the report shows "n/a".
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
-__all__ = ["PUBLISHED", "SUITES", "Suite", "method_alpha"]
+__all__ = [
+    "PUBLISHED",
+    "SUITES",
+    "VARIANTS",
+    "Suite",
+    "Variant",
+    "applies",
+    "check_method",
+    "method_alpha",
+    "skmixup_params",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +66,14 @@ class Suite:
     standardize: bool = True
     # Datasets that use fewer predefined splits than `repeats`, and how many.
     max_splits: tuple[tuple[str, int], ...] = ()
+    # The alpha of the VARIANTS methods that do not fix their own.
+    variant_alpha: float = 1.0
+    # Shares of the training labels replaced by a random class, one level per run
+    # (classification only); () runs on the clean labels alone.
+    label_noise: tuple[float, ...] = ()
+    # Settings that differ by task, e.g. (("regression", (("batch_size", 64),)),):
+    # a dataset of that task runs with them (see for_task).
+    task_settings: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
 
     def epochs(self, n_train: int) -> int:
         """Epochs for ``n_train`` rows: about ``target_steps`` gradient steps."""
@@ -63,21 +88,57 @@ class Suite:
         n = self.repeats if not n_splits else min(self.repeats, n_splits)
         return min(n, dict(self.max_splits).get(dataset, n))
 
+    def for_task(self, task: str) -> Suite:
+        """The suite as it runs on a dataset of ``task``: its task settings applied."""
+        changes = dict(dict(self.task_settings).get(task, ()))
+        return replace(self, **changes, task_settings=())
+
     def with_overrides(self, **changes) -> Suite:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def with_max_epochs(self, cap: int) -> Suite:
+        """The suite with every task's epochs capped at ``cap`` (``--max-epochs``)."""
+
+        def capped(settings: dict) -> dict:
+            out = dict(settings)
+            for key in ("max_epochs", "min_epochs"):
+                if key in out:
+                    out[key] = min(out[key], cap)
+            return out
+
+        return replace(
+            self,
+            max_epochs=cap,
+            min_epochs=min(self.min_epochs, cap),
+            task_settings=tuple(
+                (task, tuple(capped(dict(settings)).items()))
+                for task, settings in self.task_settings
+            ),
+        )
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        # A mapping reads better in JSON than nested pairs.
+        data["task_settings"] = {t: dict(s) for t, s in self.task_settings}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Suite:
         """A suite from :meth:`as_dict` output, e.g. read back from JSON."""
         data = dict(data)
-        for name in ("datasets", "methods", "hidden_layer_sizes", "alpha_grid"):
+        for name in (
+            "datasets", "methods", "hidden_layer_sizes", "alpha_grid", "label_noise",
+        ):  # fmt: skip
             if name in data:
                 data[name] = tuple(data[name])
         if "max_splits" in data:
             data["max_splits"] = tuple(tuple(pair) for pair in data["max_splits"])
+        if "task_settings" in data:
+            settings = data["task_settings"]
+            pairs = settings.items() if isinstance(settings, dict) else settings
+            data["task_settings"] = tuple(
+                (task, tuple(dict(values).items())) for task, values in pairs
+            )
         return cls(**data)
 
 
@@ -88,6 +149,137 @@ def method_alpha(method: str) -> float | None:
     if method.startswith("mixup-") and method != "mixup-cv":
         return float(method.removeprefix("mixup-"))
     return None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named mixup variant: estimator parameters on top of a base ``alpha``."""
+
+    about: str
+    params: dict[str, Any] = field(default_factory=dict)
+    task: str | None = None  # the one task it is defined for; None: both
+    # Share of the epochs trained without mixing at the end (at least one epoch).
+    unmixed_share: float = 0.0
+
+    def estimator_params(self, alpha: float, epochs: int) -> dict[str, Any]:
+        params = {"alpha": alpha, **self.params}
+        if self.unmixed_share:
+            params["final_unmixed_epochs"] = max(1, round(self.unmixed_share * epochs))
+        return params
+
+
+VARIANTS: dict[str, Variant] = {
+    "samplepairing": Variant(
+        "Inoue (2018): lambda = 0.5, inputs mixed, first sample's target kept; "
+        "mixing in alternate epochs and off for the last 20% of epochs",
+        {"alpha": math.inf, "mix_on": "inputs", "alternate_epochs": 1},
+        unmixed_share=0.2,
+    ),
+    "same-class": Variant(
+        "partners from the same class (the paper's SC ablation)",
+        {"pairing": "same_class"},
+        task="classification",
+    ),
+    "knn": Variant(
+        "partners among the 5 nearest training rows in input space (the paper's "
+        "KNN ablation)",
+        {"pairing": "knn", "n_neighbors": 5},
+    ),
+    "c-mixup": Variant(
+        "C-Mixup (Yao et al. 2022): partners drawn by target distance, bandwidth "
+        "1.0 (standardised target)",
+        {"pairing": "label_distance", "label_bandwidth": 1.0},
+        task="regression",
+    ),
+    "c-mixup-0.1": Variant(
+        "C-Mixup with a narrow bandwidth, 0.1 (standardised target)",
+        {"pairing": "label_distance", "label_bandwidth": 0.1},
+        task="regression",
+    ),
+    "manifold": Variant(
+        "manifold mixup (Verma et al. 2019): input or a hidden layer, at random "
+        "per batch",
+        {"manifold": True},
+    ),
+    "inputs-only": Variant(
+        "inputs mixed, first sample's target kept", {"mix_on": "inputs"}
+    ),
+    "targets-only": Variant(
+        "targets mixed, first sample's input kept", {"mix_on": "targets"}
+    ),
+    "mix3": Variant("three samples, Dirichlet(alpha) weights", {"n_mixed": 3}),
+    "prob-0.5": Variant("half of the batches mixed", {"mix_probability": 0.5}),
+    "per-sample": Variant("one lambda per row", {"per_sample_lambda": True}),
+    "off-last": Variant(
+        "mixing off for the last 20% of epochs (at least one)", unmixed_share=0.2
+    ),
+    **{
+        f"dropout-{p}": Variant(
+            f"plain dropout {p} after each hidden layer, no mixup (add @ALPHA for "
+            "both)",
+            {"alpha": 0.0, "dropout": p},
+        )
+        for p in (0.2, 0.5, 0.8)
+    },
+}
+
+
+def _variant(method: str) -> tuple[Variant | None, float | None]:
+    """The variant of ``method`` and the alpha after its ``@``, if any."""
+    name, at, alpha = method.partition("@")
+    variant = VARIANTS.get(name)
+    if variant is None or not at:
+        return variant, None
+    try:
+        value = float(alpha)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ValueError(f"method {method!r}: the alpha after '@' must be >= 0")
+    return variant, value
+
+
+def check_method(method: str) -> None:
+    """Raise ValueError, naming the choices, if ``method`` is not a known method."""
+    if method in ("erm", "mixup-cv", "sklearn-mlp", "hgb"):
+        return
+    if method.startswith("mixup-"):
+        try:
+            if float(method.removeprefix("mixup-")) >= 0:
+                return
+        except ValueError:
+            pass
+    elif _variant(method)[0] is not None:
+        return
+    raise ValueError(
+        f"unknown method {method!r}; use erm, mixup-ALPHA (ALPHA >= 0), mixup-cv, "
+        f"sklearn-mlp, hgb, or a variant ({', '.join(VARIANTS)}), optionally as "
+        "VARIANT@ALPHA"
+    )
+
+
+def applies(method: str, task: str) -> bool:
+    """Whether ``method`` is defined for ``task`` (variants may be task-specific)."""
+    variant, _ = _variant(method)
+    return variant is None or variant.task in (None, task)
+
+
+def skmixup_params(method: str, base_alpha: float, epochs: int) -> dict | None:
+    """The skmixup estimator parameters of ``method``; None if it is not skmixup's.
+
+    ``base_alpha`` is the suite's ``variant_alpha``; ``epochs`` sizes the unmixed
+    final epochs of ``off-last`` and ``samplepairing``.
+    """
+    alpha = method_alpha(method)
+    if alpha is not None:
+        return {"alpha": alpha}
+    variant, explicit = _variant(method)
+    if variant is None:
+        return None
+    params = variant.estimator_params(base_alpha, epochs)
+    if explicit is not None:
+        params["alpha"] = explicit
+    return params
 
 
 PAPER_DATASETS = tuple(
@@ -167,6 +359,60 @@ SUITES: dict[str, Suite] = {
         test_size=0.1,
     ),
 }
+# The two halves of `ablation` and their protocols: classification as in `paper`,
+# regression as in `uci-regression` (fewer splits, for time).
+_REGRESSION_PROTOCOL = (
+    ("max_epochs", 400),
+    ("min_epochs", 40),
+    ("target_steps", 5000),
+    ("batch_size", 64),
+    ("test_size", 0.1),
+)
+_ABLATION_METHODS = (
+    "erm", "mixup-1.0", "samplepairing", "same-class", "knn", "c-mixup",
+    "c-mixup-0.1", "manifold", "inputs-only", "targets-only", "mix3", "prob-0.5",
+    "per-sample", "off-last", "dropout-0.2",
+)  # fmt: skip
+_NOISE_METHODS = (
+    "erm", "mixup-0.4", "mixup-1.0", "mixup-8.0", "mixup-32.0", "dropout-0.5",
+    "dropout-0.8", "dropout-0.5@8",
+)  # fmt: skip
+SUITES["ablation"] = Suite(
+    name="ablation",
+    description=(
+        "mixup variants (issue 4) against ERM and plain mixup, all at alpha=1.0 "
+        "unless fixed by the variant; classification: the paper suite's protocol "
+        "(batch 16, 10 epochs), 5 repeats; regression: the uci-regression "
+        "protocol on its first 5 splits (protein 2)"
+    ),
+    datasets=PAPER_DATASETS + UCI_REGRESSION,
+    methods=_ABLATION_METHODS,
+    repeats=5,
+    max_epochs=10,
+    min_epochs=10,
+    target_steps=0,
+    batch_size=16,
+    variant_alpha=1.0,
+    max_splits=(("protein", 2),),
+    task_settings=(("regression", _REGRESSION_PROTOCOL),),
+)
+SUITES["label-noise"] = Suite(
+    name="label-noise",
+    description=(
+        "Zhang et al. (2018), Sec. 3.4 on tables: 0/20/50/80% of the training "
+        "labels replaced by a uniformly random class, clean test labels; ERM, "
+        "mixup at four alphas, plain dropout and mixup+dropout; batch 32, about "
+        "3000 steps (20-200 epochs), 5 repeats"
+    ),
+    datasets=PAPER_DATASETS,
+    methods=_NOISE_METHODS,
+    repeats=5,
+    max_epochs=200,
+    min_epochs=20,
+    target_steps=3000,
+    batch_size=32,
+    label_noise=(0.0, 0.2, 0.5, 0.8),
+)
 SUITES["paper-raw"] = replace(
     SUITES["paper"],
     name="paper-raw",
