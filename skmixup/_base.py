@@ -9,12 +9,13 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
 from ._data import ArrayDataset
+from ._mixer import MIX_ON, PAIRINGS
 from ._modules import _ACTIVATIONS, MLP
 from ._net import MixupNet
 
@@ -84,12 +85,23 @@ class BaseMixup(BaseEstimator):
     """Shared code; use :class:`MixupClassifier` or :class:`MixupRegressor`."""
 
     _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), Options(Real, {np.inf})],
+        "mix_on": [StrOptions(set(MIX_ON))],
+        "pairing": [StrOptions(set(PAIRINGS))],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "label_bandwidth": [Interval(Real, 0, None, closed="neither")],
+        "manifold": ["boolean"],
+        "n_mixed": [Interval(Integral, 2, None, closed="left")],
+        "mix_probability": [Interval(Real, 0, 1, closed="both")],
+        "per_sample_lambda": ["boolean"],
+        "alternate_epochs": [Interval(Integral, 0, None, closed="left")],
+        "final_unmixed_epochs": [Interval(Integral, 0, None, closed="left")],
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(_ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
         "module": [callable, None],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -110,8 +122,19 @@ class BaseMixup(BaseEstimator):
         self,
         *,
         alpha=0.2,
+        mix_on="both",
+        pairing="random",
+        n_neighbors=5,
+        label_bandwidth=1.0,
+        manifold=False,
+        n_mixed=2,
+        mix_probability=1.0,
+        per_sample_lambda=False,
+        alternate_epochs=0,
+        final_unmixed_epochs=0,
         hidden_layer_sizes=(128, 128),
         activation="relu",
+        dropout=0.0,
         module=None,
         max_epochs=100,
         batch_size=64,
@@ -128,8 +151,19 @@ class BaseMixup(BaseEstimator):
         verbose=0,
     ):
         self.alpha = alpha
+        self.mix_on = mix_on
+        self.pairing = pairing
+        self.n_neighbors = n_neighbors
+        self.label_bandwidth = label_bandwidth
+        self.manifold = manifold
+        self.n_mixed = n_mixed
+        self.mix_probability = mix_probability
+        self.per_sample_lambda = per_sample_lambda
+        self.alternate_epochs = alternate_epochs
+        self.final_unmixed_epochs = final_unmixed_epochs
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.dropout = dropout
         self.module = module
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -177,8 +211,19 @@ class BaseMixup(BaseEstimator):
                     f"{self.hidden_layer_sizes!r}."
                 )
             return MLP(
-                n_features_in, n_outputs, [int(h) for h in hidden], self.activation
+                n_features_in,
+                n_outputs,
+                [int(h) for h in hidden],
+                self.activation,
+                dropout=self.dropout,
             )
+        for name in ("manifold", "dropout"):
+            if getattr(self, name):
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} acts on the hidden layers of "
+                    "the default MLP and cannot reach inside a custom module; use "
+                    f"module=None, or set {name} back to its default."
+                )
         if isinstance(self.module, torch.nn.Module):
             raise TypeError(
                 "module must be a torch.nn.Module class or a factory called as "
@@ -218,6 +263,7 @@ class BaseMixup(BaseEstimator):
 
     def _fit_net(self, X, Y, sample_weight, *, n_outputs, criterion, stratify):
         """Build ``net_`` and train it on float32 ``X`` and encoded targets ``Y``."""
+        self._check_variant()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         init_seed, data_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
@@ -261,6 +307,16 @@ class BaseMixup(BaseEstimator):
                 callbacks=callbacks,
                 device=device,
                 alpha=self.alpha,
+                mix_on=self.mix_on,
+                pairing=self.pairing,
+                n_neighbors=self.n_neighbors,
+                label_bandwidth=self.label_bandwidth,
+                manifold=self.manifold,
+                n_mixed=self.n_mixed,
+                mix_probability=self.mix_probability,
+                per_sample_lambda=self.per_sample_lambda,
+                alternate_epochs=self.alternate_epochs,
+                final_unmixed_epochs=self.final_unmixed_epochs,
                 random_state=data_seed,
                 verbose=self.verbose,
                 **self._optimizer_kwargs(optimizer, device),
@@ -276,6 +332,25 @@ class BaseMixup(BaseEstimator):
             self.validation_loss_curve_ = [float(v) for v in history[:, "valid_loss"]]
             self.best_validation_loss_ = float(min(self.validation_loss_curve_))
         return self
+
+    # The pairing that makes no sense for this task, and why.
+    _foreign_pairing: tuple[str, str] = ("", "")
+
+    def _check_variant(self) -> None:
+        """Errors for variant settings that the task or the budget rule out."""
+        pairing, reason = self._foreign_pairing
+        if self.pairing == pairing:
+            supported = sorted(set(PAIRINGS) - {pairing})
+            raise ValueError(
+                f"pairing={pairing!r} {reason}; {type(self).__name__} supports "
+                f"pairing in {supported}."
+            )
+        if self.final_unmixed_epochs >= self.max_epochs and self.alpha > 0:
+            raise ValueError(
+                f"final_unmixed_epochs={self.final_unmixed_epochs} switches mixing "
+                f"off for all max_epochs={self.max_epochs} epochs; use fewer final "
+                "unmixed epochs, more max_epochs, or alpha=0 for no mixing at all."
+            )
 
     def _split(self, X, Y, sample_weight, stratify, rng, device):
         """Tensors on ``device``; a held-out part when early stopping is on."""
@@ -364,7 +439,61 @@ alpha : float, default=0.2
         mixing coefficient ``lambda``. ``alpha=0`` is plain empirical risk
         minimisation (no mixing at all), so a grid over ``alpha`` contains the
         baseline; ``alpha=1`` makes ``lambda`` uniform on ``[0, 1]``; large values
-        centre it on 0.5 and regularise more strongly.
+        centre it on 0.5 and regularise more strongly; ``alpha=np.inf`` fixes
+        ``lambda`` at exactly 0.5 (SamplePairing's average [2]_). With
+        ``n_mixed > 2`` the weights are ``Dirichlet(alpha, ..., alpha)``.
+
+    mix_on : {"both", "inputs", "targets"}, default="both"
+        What is mixed. ``"inputs"`` mixes the inputs and keeps the first sample's
+        target, as SamplePairing [2]_ and the paper's "inputs only" ablation do;
+        ``"targets"`` keeps the first sample's input and mixes the targets.
+
+    pairing : {"random", "same_class", "knn", "label_distance"}, default="random"
+        How each row finds its partner, after the paper's ablation [1]_.
+        ``"random"``: a random permutation of the batch. The others draw a
+        partner for every training row from the whole training set, once per
+        epoch: ``"same_class"`` a row of the same class (classifier only);
+        ``"knn"`` one of the ``n_neighbors`` nearest rows in input space
+        (Euclidean, on ``X`` as given: scale it first); ``"label_distance"``
+        (C-Mixup [3]_, regressor only) row ``j`` with probability proportional
+        to ``exp(-||y_i - y_j||**2 / (2 * label_bandwidth**2))``, never ``i``
+        itself. Above 4,096 training rows, C-Mixup draws each epoch's partners
+        from a random pool of 4,096 candidate rows.
+
+    n_neighbors : int, default=5
+        Neighbours to choose from with ``pairing="knn"``.
+
+    label_bandwidth : float, default=1.0
+        Kernel width of ``pairing="label_distance"``, in units of the target as
+        the network sees it (standardised when ``normalize_y=True``): small
+        values pair rows with nearly equal targets, large ones approach random
+        pairing.
+
+    manifold : bool, default=False
+        Manifold mixup [4]_: every batch mixes at a layer drawn uniformly from
+        the input and the hidden layers of the default :class:`MLP`, and the
+        targets are mixed alike. Trains through autograd (slower than the
+        default closed-form step).
+
+    n_mixed : int, default=2
+        Samples per mixture; above 2, each row is mixed with ``n_mixed - 1``
+        partners with ``Dirichlet(alpha, ..., alpha)`` weights.
+
+    mix_probability : float, default=1.0
+        Probability that a batch is mixed; the other batches train unmixed.
+
+    per_sample_lambda : bool, default=False
+        Draw one ``lambda`` (one set of weights) per row instead of one per
+        batch.
+
+    alternate_epochs : int, default=0
+        When ``k > 0``, mix for ``k`` epochs, then train ``k`` epochs unmixed,
+        and so on (SamplePairing's on/off schedule [2]_). 0 mixes every epoch.
+
+    final_unmixed_epochs : int, default=0
+        Train the last this many of ``max_epochs`` epochs without mixing (a
+        fine-tuning phase, as in SamplePairing [2]_). Must be smaller than
+        ``max_epochs`` when ``alpha > 0``.
 
     hidden_layer_sizes : array-like of int, default=(128, 128)
         Widths of the hidden layers of the default :class:`MLP`. Ignored when
@@ -372,6 +501,11 @@ alpha : float, default=0.2
 
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Non-linearity of the default :class:`MLP`. Ignored when ``module`` is given.
+
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer of the default :class:`MLP`
+        (plain dropout, a regulariser to compare mixup with). Like ``manifold``,
+        it needs ``module=None`` and trains through autograd.
 
     module : callable, default=None
         A custom network: a ``torch.nn.Module`` class or factory, called as
@@ -384,8 +518,8 @@ alpha : float, default=0.2
         Number of passes over the training data.
 
     batch_size : int, default=64
-        Rows per training step. Each batch draws one ``lambda`` and pairs its rows
-        by a random permutation.
+        Rows per training step. By default each batch draws one ``lambda`` and
+        pairs its rows by a random permutation.
 
     lr : float, default=1e-3
         Learning rate of the optimizer.
@@ -426,6 +560,21 @@ alpha : float, default=0.2
     verbose : int, default=0
         Print one line of losses per epoch when positive."""
 
+# The variants' references, cited as [1]_ .. [4]_ in the shared parameters.
+_SHARED_REFERENCES = """\
+.. [1] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
+       Empirical Risk Minimization", ICLR 2018. https://arxiv.org/abs/1710.09412
+
+    .. [2] H. Inoue, "Data Augmentation by Pairing Samples for Images
+       Classification", arXiv:1801.02929, 2018.
+
+    .. [3] H. Yao, Y. Wang, L. Zhang, J. Zou and C. Finn, "C-Mixup: Improving
+       Generalization in Regression", NeurIPS 2022.
+
+    .. [4] V. Verma, A. Lamb, C. Beckham, A. Najafi, I. Mitliagkas,
+       D. Lopez-Paz and Y. Bengio, "Manifold Mixup: Better Representations by
+       Interpolating Hidden States", ICML 2019."""
+
 _SHARED_ATTRIBUTES = """\
 net_ : MixupNet
         The trained skorch net; ``net_.module_`` is the torch module.
@@ -461,8 +610,10 @@ sample_weight : array-like of shape (n_samples,), default=None
 
 def fill_doc(cls):
     """Put the shared parameter and attribute text into ``cls.__doc__``."""
-    cls.__doc__ = cls.__doc__.replace("%(parameters)s", _SHARED_PARAMETERS).replace(
-        "%(attributes)s", _SHARED_ATTRIBUTES
+    cls.__doc__ = (
+        cls.__doc__.replace("%(parameters)s", _SHARED_PARAMETERS)
+        .replace("%(attributes)s", _SHARED_ATTRIBUTES)
+        .replace("%(references)s", _SHARED_REFERENCES)
     )
     for name in ("fit",):
         method = getattr(cls, name)

@@ -42,8 +42,7 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
 
     References
     ----------
-    .. [1] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
-       Empirical Risk Minimization", ICLR 2018. https://arxiv.org/abs/1710.09412
+    %(references)s
 
     Examples
     --------
@@ -57,6 +56,11 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
     >>> clf.fit(X, y).score(X, y) > 0.9
     True
     """
+
+    _foreign_pairing = (
+        "label_distance",
+        "(C-Mixup) pairs rows by the distance between regression targets",
+    )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from skorch.dataset import Dataset as SkorchDataset
 from torch import Tensor
 
-from ._mixing import sample_partners
+if TYPE_CHECKING:
+    from ._mixer import Mixer
 
 __all__ = ["ArrayDataset", "Batch", "TensorBatchIterator"]
 
@@ -78,17 +80,12 @@ class TensorBatchIterator:
         Whether to permute rows at the start of every pass.
     generator : torch.Generator, default=None
         Source of the permutations; required when ``shuffle=True``.
-    partners : bool, default=False
-        Also draw, once per epoch, a random permutation inside every batch and
-        attach the permuted rows as ``batch.partner`` (mixup's partners), so that
-        a training step needs neither a ``randperm`` nor a gather.
-    lambdas : callable, default=None
-        With ``partners``: called once per epoch with the number of batches, it
-        returns one mixing coefficient per batch, and when every tensor is
-        floating the whole epoch is mixed at once, in place: batch ``k`` yields
-        ``lam[k] * rows + (1 - lam[k]) * partner_rows`` for the first two tensors
-        (inputs and targets) and ``rows * partner_rows`` for the others (sample
-        weights), and carries ``premixed_lambda``.
+    mixer : Mixer, default=None
+        With ``shuffle``: the mixup draws of the training run. At the start of
+        every epoch in which it mixes, its partner rows are gathered alongside
+        (``mixer.partner_orders``) and the mixer may mix the whole epoch in place
+        (``mixer.premix``); batches then carry ``premixed=True``. Otherwise each
+        batch carries its partners' rows as ``batch.partners``.
 
     Examples
     --------
@@ -111,24 +108,20 @@ class TensorBatchIterator:
         *,
         shuffle: bool = False,
         generator: torch.Generator | None = None,
-        partners: bool = False,
-        lambdas: Callable[[int], Tensor] | None = None,
+        mixer: Mixer | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-        if (shuffle or partners) and generator is None:
-            raise ValueError("shuffle=True and partners=True need a generator.")
-        if partners and not shuffle:
-            raise ValueError("partners=True needs shuffle=True.")
-        if lambdas is not None and not partners:
-            raise ValueError("lambdas needs partners=True.")
+        if shuffle and generator is None:
+            raise ValueError("shuffle=True needs a generator.")
+        if mixer is not None and not shuffle:
+            raise ValueError("a mixer needs shuffle=True.")
         self.tensors = tensors
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.generator = generator
-        self.partners = partners
-        self.lambdas = lambdas
-        # (buffers, packed) per side: the batch rows, and their partners' rows.
+        self.mixer = mixer
+        # (buffers, packed) per side: the batch rows, then each partner's rows.
         self._sides: list[tuple[tuple[Tensor | None, ...], Tensor | None]] = []
 
     @property
@@ -161,77 +154,40 @@ class TensorBatchIterator:
             buffers[:2] = packed[:, : X.shape[1]], packed[:, X.shape[1] :]
         return tuple(buffers), packed
 
-    def _partner_order(self, order: Tensor) -> Tensor:
-        """``order`` permuted at random inside each batch-sized block."""
-        n, bs = len(order), self.batch_size
-        n_full, rest = divmod(n, bs)
-        parts = []
-        if n_full:
-            local = sample_partners(bs, generator=self.generator, n_batches=n_full)
-            offsets = torch.arange(0, n_full * bs, bs, device=order.device)
-            parts.append((local + offsets[:, None]).reshape(-1))
-        if rest:
-            parts.append(sample_partners(rest, generator=self.generator) + n_full * bs)
-        return order.index_select(0, torch.cat(parts))
-
-    def __iter__(self) -> Iterator[tuple[Tensor | None, ...]]:
+    def __iter__(self) -> Iterator[Batch]:
         n, bs = self.n_rows, self.batch_size
         if not self.shuffle:
             for start in range(0, n, bs):
-                yield tuple(
+                yield Batch(
                     None if t is None else t[start : start + bs] for t in self.tensors
                 )
             return
-        if not self._sides:
-            self._sides = [self._allocate() for _ in range(1 + self.partners)]
+        n_partners = self.mixer.n_partners if self.mixer is not None else 0
+        while len(self._sides) < 1 + n_partners:
+            self._sides.append(self._allocate())
+        sides = self._sides[: 1 + n_partners]
         order = torch.randperm(
             n, generator=self.generator, device=self.tensors[0].device
         )
-        orders = [order, self._partner_order(order)] if self.partners else [order]
+        orders = [order]
+        if n_partners:
+            orders += self.mixer.partner_orders(order, self.tensors, bs)
         # Rows are gathered in the new order once per epoch, in chunks so that no
         # full-size temporary exists; every batch is then a view.
-        for (buffers, _), side_order in zip(self._sides, orders, strict=True):
+        for (buffers, _), side_order in zip(sides, orders, strict=True):
             for start in range(0, n, _GATHER_CHUNK):
                 idx = side_order[start : start + _GATHER_CHUNK]
                 for t, buf in zip(self.tensors, buffers, strict=True):
                     if t is not None:
                         buf[start : start + _GATHER_CHUNK] = t.index_select(0, idx)
-        if self.lambdas is not None and self._premixable():
-            yield from self._premixed_batches()
+        if n_partners and self.mixer.premix(sides, bs):
+            for batch in _split_batches(sides[0][0], bs):
+                batch.premixed = True
+                yield batch
             return
-        batches = [_split_batches(buffers, bs) for buffers, _ in self._sides]
-        if not self.partners:
-            yield from batches[0]
-            return
-        for batch, partner in zip(*batches, strict=True):
-            batch.partner = partner
-            yield batch
-
-    def _premixable(self) -> bool:
-        return all(t is None or torch.is_floating_point(t) for t in self.tensors)
-
-    def _premixed_batches(self) -> Iterator[Batch]:
-        """Mix the whole epoch at once, in place: a step then has nothing to mix."""
-        (buffers, packed), (partner_buffers, partner_packed) = self._sides
-        lam = self.lambdas(len(self)).to(self.tensors[0])
-        # Row r of batch k mixes with weight lam[k]; lerp_(b, 1 - lam) leaves
-        # lam * a + (1 - lam) * b in a.
-        weight = 1 - lam.repeat_interleave(self.batch_size)[: self.n_rows]
-        mixed = [(packed, partner_packed)] if packed is not None else []
-        mixed += [
-            (b, p)
-            for i, (b, p) in enumerate(zip(buffers, partner_buffers, strict=True))
-            if b is not None and i < 2 and packed is None
-        ]
-        for a, b in mixed:
-            a.lerp_(b, weight.reshape(-1, *([1] * (a.dim() - 1))))
-        for b, p in zip(buffers[2:], partner_buffers[2:], strict=True):
-            if b is not None:
-                # Pair (i, j) weighs w_i * w_j.
-                b.mul_(p)
-        batches = _split_batches(buffers, self.batch_size)
-        for batch, lam_k in zip(batches, lam.tolist(), strict=True):
-            batch.premixed_lambda = lam_k
+        batches = [_split_batches(buffers, bs) for buffers, _ in sides]
+        for batch, *partners in zip(*batches, strict=True):
+            batch.partners = tuple(partners)
             yield batch
 
 
@@ -245,14 +201,13 @@ def _split_batches(buffers, bs: int) -> Iterator[Batch]:
 class Batch(tuple):
     """A batch ``(X, y[, sample_weight])``.
 
-    ``partner``, when not None, is the batch of mixing partners: row ``i``'s
-    partner is ``partner[...][i]``, and the partner rows are a random permutation
-    of the batch's own rows. ``premixed_lambda``, when not None, says the batch is
-    already mixed, with that coefficient.
+    ``partners`` holds the batches of mixing partners (one per extra sample in a
+    mixture): row ``i``'s partner is row ``i`` of ``partners[c]``. ``premixed``
+    says the batch is mixed already.
     """
 
-    partner: Batch | None = None
-    premixed_lambda: float | None = None
+    partners: tuple[Batch, ...] = ()
+    premixed: bool = False
 
 
 def _as_tensor(data, device) -> Tensor | None:

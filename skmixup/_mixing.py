@@ -7,19 +7,34 @@ touch PyTorch's global random state. Nothing here knows about estimators or nets
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-__all__ = ["MixedBatch", "mix", "mixup", "sample_lambda", "sample_partners"]
+__all__ = [
+    "MixedBatch",
+    "block_partners",
+    "label_distance_partners",
+    "mix",
+    "mix_many",
+    "mixup",
+    "nearest_neighbors",
+    "neighbor_partners",
+    "same_class_partners",
+    "sample_lambda",
+    "sample_mixing_weights",
+    "sample_partners",
+]
 
 
 def _check_alpha(alpha: float) -> float:
     alpha = float(alpha)
-    if not math.isfinite(alpha) or alpha < 0:
+    if math.isnan(alpha) or alpha < 0:
         raise ValueError(
-            f"alpha must be a finite float >= 0 (0 means no mixing), got {alpha!r}."
+            f"alpha must be a float >= 0 (0 means no mixing, inf a fixed lambda of "
+            f"0.5), got {alpha!r}."
         )
     return alpha
 
@@ -71,7 +86,9 @@ def sample_lambda(
     ----------
     alpha : float
         Concentration of the symmetric Beta distribution, ``>= 0``. ``alpha=0``
-        means no mixing and returns ones (each sample keeps all of itself).
+        means no mixing and returns ones (each sample keeps all of itself);
+        ``alpha=inf`` is the limit of a Beta centred ever more tightly on 0.5 and
+        returns exactly 0.5 (SamplePairing's average).
     n : int
         Number of coefficients.
     generator : torch.Generator
@@ -101,6 +118,8 @@ def sample_lambda(
     device = torch.device(device) if device is not None else generator.device
     if alpha == 0.0:
         return torch.ones(n, dtype=dtype, device=device)
+    if math.isinf(alpha):
+        return torch.full((n,), 0.5, dtype=dtype, device=device)
     # Beta(a, a) = G1 / (G1 + G2) = sigmoid(log G1 - log G2), stable in log space.
     log_g = _log_standard_gamma(alpha, 2 * n, generator=generator, device=device)
     return torch.sigmoid(log_g[:n] - log_g[n:]).to(dtype)
@@ -136,6 +155,250 @@ def sample_partners(
     return keys.argsort(dim=1)
 
 
+def sample_mixing_weights(
+    alpha: float,
+    n_mixed: int,
+    n: int,
+    *,
+    generator: torch.Generator,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
+    """Draw ``n`` rows of mixing weights over ``n_mixed`` samples.
+
+    Each row is ``Dirichlet(alpha, ..., alpha)``; for two samples that is
+    ``(lambda, 1 - lambda)`` with ``lambda ~ Beta(alpha, alpha)`` drawn exactly as
+    :func:`sample_lambda` draws it. ``alpha=0`` gives ``(1, 0, ..., 0)`` (no
+    mixing) and ``alpha=inf`` equal weights ``1 / n_mixed``.
+
+    Returns
+    -------
+    weights : Tensor of shape (n, n_mixed)
+        Non-negative rows that sum to 1; column 0 weighs the sample itself.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import sample_mixing_weights
+    >>> g = torch.Generator().manual_seed(0)
+    >>> w = sample_mixing_weights(1.0, 3, 4, generator=g)
+    >>> w.shape, bool(torch.allclose(w.sum(dim=1), torch.ones(4)))
+    (torch.Size([4, 3]), True)
+    >>> sample_mixing_weights(float("inf"), 2, 1, generator=g)
+    tensor([[0.5000, 0.5000]])
+    """
+    alpha = _check_alpha(alpha)
+    n_mixed = int(n_mixed)
+    if n_mixed < 2:
+        raise ValueError(f"n_mixed must be an int >= 2, got {n_mixed!r}.")
+    device = torch.device(device) if device is not None else generator.device
+    if n_mixed == 2:
+        lam = sample_lambda(alpha, n, generator=generator, device=device, dtype=dtype)
+        return torch.stack([lam, 1 - lam], dim=1)
+    if alpha == 0.0:
+        weights = torch.zeros((n, n_mixed), dtype=dtype, device=device)
+        weights[:, 0] = 1
+        return weights
+    if math.isinf(alpha):
+        return torch.full((n, n_mixed), 1 / n_mixed, dtype=dtype, device=device)
+    # Dirichlet(a, ..., a) = normalised Gamma(a) draws: a softmax in log space.
+    log_g = _log_standard_gamma(alpha, n * n_mixed, generator=generator, device=device)
+    return torch.softmax(log_g.reshape(n, n_mixed), dim=1).to(dtype)
+
+
+def block_partners(
+    n: int,
+    block_size: int,
+    *,
+    generator: torch.Generator,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """Positions ``0..n-1`` permuted at random inside consecutive blocks.
+
+    Position ``r`` of block ``b`` maps to another position of the same block,
+    so when blocks are minibatches every row is paired within its batch, as in
+    the original mixup. The last block may be short.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import block_partners
+    >>> index = block_partners(7, 3, generator=torch.Generator().manual_seed(0))
+    >>> [sorted(index[i : i + 3].tolist()) for i in (0, 3, 6)]
+    [[0, 1, 2], [3, 4, 5], [6]]
+    """
+    device = torch.device(device) if device is not None else generator.device
+    n_full, rest = divmod(n, block_size)
+    parts = []
+    if n_full:
+        local = sample_partners(
+            block_size, generator=generator, device=device, n_batches=n_full
+        )
+        offsets = torch.arange(0, n_full * block_size, block_size, device=device)
+        parts.append((local + offsets[:, None]).reshape(-1))
+    if rest:
+        parts.append(
+            sample_partners(rest, generator=generator, device=device)
+            + n_full * block_size
+        )
+    return torch.cat(parts)
+
+
+def same_class_partners(labels: Tensor, *, generator: torch.Generator) -> Tensor:
+    """For every row, a row of the same class drawn uniformly (itself included).
+
+    Parameters
+    ----------
+    labels : Tensor of shape (n,)
+        Integer class codes.
+
+    Returns
+    -------
+    index : Tensor of shape (n,)
+        ``labels[index] == labels`` everywhere.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import same_class_partners
+    >>> labels = torch.tensor([0, 1, 0, 1, 1])
+    >>> index = same_class_partners(labels, generator=torch.Generator().manual_seed(0))
+    >>> bool((labels[index] == labels).all())
+    True
+    """
+    labels = labels.long()
+    n = len(labels)
+    # Sorting by label + a random fraction groups the classes, each in random order.
+    keys = labels.double() + torch.rand(
+        n, generator=generator, dtype=torch.float64, device=labels.device
+    )
+    order = keys.argsort()
+    counts = torch.bincount(labels)
+    starts = torch.cumsum(counts, 0) - counts
+    u = torch.rand(n, generator=generator, dtype=torch.float64, device=labels.device)
+    count = counts[labels]
+    offset = (u * count).long().clamp_max_(count - 1)
+    return order[starts[labels] + offset]
+
+
+def nearest_neighbors(X: Tensor, n_neighbors: int) -> Tensor:
+    """Indices of each row's ``n_neighbors`` nearest other rows (Euclidean).
+
+    Computed exactly, in row chunks that keep the distance block near 16M
+    entries; at most ``len(X) - 1`` neighbours are returned.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import nearest_neighbors
+    >>> X = torch.tensor([[0.0], [1.0], [10.0], [11.5]])
+    >>> nearest_neighbors(X, 1).ravel().tolist()
+    [1, 0, 3, 2]
+    """
+    n = len(X)
+    k = min(int(n_neighbors), n - 1)
+    if k < 1:
+        raise ValueError(f"nearest_neighbors needs at least 2 rows, got {n}.")
+    X = X.reshape(n, -1).float()
+    chunk = max(1, 2**24 // n)
+    out = []
+    for start in range(0, n, chunk):
+        d = torch.cdist(X[start : start + chunk], X)
+        rows = torch.arange(len(d), device=X.device)
+        d[rows, rows + start] = math.inf  # never one's own neighbour
+        out.append(d.topk(k, dim=1, largest=False).indices)
+    return torch.cat(out)
+
+
+def neighbor_partners(neighbors: Tensor, *, generator: torch.Generator) -> Tensor:
+    """For every row ``i``, one of ``neighbors[i]`` drawn uniformly.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import neighbor_partners
+    >>> neighbors = torch.tensor([[1, 2], [0, 2], [1, 0]])
+    >>> index = neighbor_partners(neighbors, generator=torch.Generator().manual_seed(0))
+    >>> all(int(j) in neighbors[i].tolist() for i, j in enumerate(index))
+    True
+    """
+    n, k = neighbors.shape
+    pick = torch.randint(k, (n, 1), generator=generator, device=neighbors.device)
+    return neighbors.gather(1, pick).squeeze(1)
+
+
+def label_distance_partners(
+    targets: Tensor,
+    bandwidth: float,
+    *,
+    generator: torch.Generator,
+    pool_size: int = 4096,
+) -> Tensor:
+    """C-Mixup partners: ``j`` drawn with probability ``~ exp(-d_ij^2 / (2 s^2))``.
+
+    ``d_ij = ||targets[i] - targets[j]||`` and ``s = bandwidth``; a row is never
+    its own partner (unless it is the only row). With more than ``pool_size``
+    rows, every row draws from the same random pool of ``pool_size`` candidate
+    rows (a fresh pool per call), which keeps the cost linear in the rows.
+
+    Parameters
+    ----------
+    targets : Tensor of shape (n,) or (n, n_targets)
+        Regression targets.
+    bandwidth : float
+        Kernel width ``s > 0``, in the units of ``targets``; small values pair
+        rows with nearly equal targets, large values approach random pairing.
+    generator : torch.Generator
+        Source of randomness.
+    pool_size : int, default=4096
+        Most candidate rows scored per row.
+
+    Returns
+    -------
+    index : Tensor of shape (n,)
+
+    References
+    ----------
+    .. [1] H. Yao, Y. Wang, L. Zhang, J. Zou and C. Finn, "C-Mixup: Improving
+       Generalization in Regression", NeurIPS 2022.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import label_distance_partners
+    >>> y = torch.tensor([0.0, 0.1, 5.0, 5.1])
+    >>> g = torch.Generator().manual_seed(0)
+    >>> label_distance_partners(y, 0.5, generator=g).tolist()
+    [1, 0, 3, 2]
+    """
+    if not bandwidth > 0:
+        raise ValueError(f"bandwidth must be > 0, got {bandwidth!r}.")
+    n = len(targets)
+    Y = targets.reshape(n, -1).double()
+    device = Y.device
+    if n > pool_size:
+        pool = torch.randperm(n, generator=generator, device=device)[:pool_size]
+    else:
+        pool = torch.arange(n, device=device)
+    candidates = Y[pool]
+    chunk = max(1, 2**22 // len(pool))
+    out = []
+    for start in range(0, n, chunk):
+        d2 = torch.cdist(Y[start : start + chunk], candidates).square_()
+        logits = d2.mul_(-0.5 / float(bandwidth) ** 2)
+        rows = torch.arange(start, start + len(logits), device=device)
+        if n > 1:
+            logits[rows[:, None] == pool[None, :]] = -math.inf
+        # Gumbel-max: argmax(logits + Gumbel noise) samples softmax(logits).
+        u = torch.rand(
+            logits.shape, generator=generator, dtype=torch.float64, device=device
+        )
+        exponential = u.clamp_(1e-300, 1.0).log_().neg_().clamp_min_(1e-300)
+        gumbel = exponential.log_().neg_()
+        out.append(pool[(logits + gumbel).argmax(dim=1)])
+    return torch.cat(out)
+
+
 def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
     """Convex combination ``lam * a + (1 - lam) * b``.
 
@@ -161,6 +424,43 @@ def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
         lam = lam.reshape(-1, *([1] * (a.dim() - 1)))
     # lerp(b, a, lam) = b + lam * (a - b): one fused kernel.
     return torch.lerp(b, a, lam)
+
+
+def mix_many(parts: Sequence[Tensor], weights: Tensor) -> Tensor:
+    """Convex combination ``sum_c weights[..., c] * parts[c]`` of several samples.
+
+    ``weights`` has shape ``(k,)`` (one set for the batch) or ``(n, k)`` (one set
+    per row), with ``k = len(parts)``; two parts reduce to :func:`mix`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import mix_many
+    >>> parts = [torch.ones(2, 1), torch.zeros(2, 1), 4 * torch.ones(2, 1)]
+    >>> mix_many(parts, torch.tensor([0.5, 0.25, 0.25])).ravel().tolist()
+    [1.5, 1.5]
+    """
+    if weights.shape[-1] != len(parts):
+        raise ValueError(
+            f"weights has {weights.shape[-1]} columns for {len(parts)} parts."
+        )
+    a = parts[0]
+    weights = weights.to(dtype=a.dtype, device=a.device)
+    if weights.dim() == 2:
+        # One weight per row, broadcast over the trailing dimensions.
+        weights = weights.reshape(len(weights), 1, -1).expand(-1, 1, len(parts))
+        columns = [
+            weights[:, 0, c].reshape(-1, *([1] * (a.dim() - 1)))
+            for c in range(len(parts))
+        ]
+    else:
+        columns = list(weights)
+    if len(parts) == 2:
+        return torch.lerp(parts[1], a, columns[0])
+    out = a * columns[0]
+    for part, w in zip(parts[1:], columns[1:], strict=True):
+        out.addcmul_(part, w)
+    return out
 
 
 class MixedBatch(NamedTuple):

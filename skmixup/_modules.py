@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from ._mixing import mix, mix_many
+
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -40,6 +42,9 @@ class MLP(nn.Module):
         Width of each hidden layer.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Non-linearity after each hidden layer.
+    dropout : float, default=0.0
+        Probability of zeroing each hidden unit in training (dropout after every
+        hidden layer); 0 adds no dropout layers.
 
     Examples
     --------
@@ -56,27 +61,80 @@ class MLP(nn.Module):
         n_outputs: int,
         hidden_layer_sizes: Sequence[int] = (128, 128),
         activation: str = "relu",
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
             raise ValueError(
                 f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}."
             )
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
         sizes = [int(n_features_in), *map(int, hidden_layer_sizes)]
         layers: list[nn.Module] = []
+        # Index in `layers` after which each mixable representation is complete:
+        # the input (before layer 0), then every hidden layer's output.
+        cuts = [0]
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False):
             layers += [nn.Linear(n_in, n_out), _ACTIVATIONS[activation]()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            cuts.append(len(layers))
         layers.append(nn.Linear(sizes[-1], int(n_outputs)))
         self.layers = nn.Sequential(*layers)
         self.activation = activation
+        self.dropout = float(dropout)
         self.n_outputs = int(n_outputs)
+        self._cuts = tuple(cuts)
         # Plain references for loss_and_grad, which runs once per batch: module
         # attribute and Sequential index lookups are slow next to tiny matmuls.
         self._linears = tuple(m for m in layers if isinstance(m, nn.Linear))
-        self._hidden_activations = tuple(layers[1:-1:2])
+        self._hidden_activations = tuple(
+            m for m in layers if isinstance(m, tuple(_ACTIVATIONS.values()))
+        )
 
     def forward(self, X: Tensor) -> Tensor:
         return self.layers(X)
+
+    @property
+    def n_mixable_layers(self) -> int:
+        """Representations manifold mixup can mix: the input and each hidden one."""
+        return len(self._cuts)
+
+    def forward_mixed(
+        self,
+        parts: Sequence[Tensor],
+        weights: Tensor | float,
+        layer: int,
+    ) -> Tensor:
+        """Forward ``parts`` separately up to ``layer``, mix there, go on mixed.
+
+        Manifold mixup (Verma et al., 2019): ``layer=0`` mixes the inputs (plain
+        mixup), ``layer=l`` the output of hidden layer ``l``. ``weights`` is
+        a float ``lambda`` for two parts, or mixing weights of shape
+        ``(len(parts),)`` or ``(n, len(parts))`` as for
+        :func:`skmixup._mixing.mix_many`.
+
+        Returns
+        -------
+        output : Tensor of shape (n, n_outputs)
+        """
+        if not 0 <= layer < len(self._cuts):
+            raise ValueError(f"layer must be in [0, {len(self._cuts)}), got {layer!r}.")
+        n = len(parts[0])
+        # The parts go through the shared layers as one stacked batch.
+        h = torch.cat(list(parts)) if len(parts) > 1 else parts[0]
+        layers = list(self.layers)
+        for module in layers[: self._cuts[layer]]:
+            h = module(h)
+        chunks = list(h.split(n))
+        if isinstance(weights, float):
+            h = mix(chunks[0], chunks[1], weights)
+        else:
+            h = mix_many(chunks, weights)
+        for module in layers[self._cuts[layer] :]:
+            h = module(h)
+        return h
 
     @torch.no_grad()
     def loss_and_grad(

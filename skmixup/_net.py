@@ -18,18 +18,11 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ._data import TensorBatchIterator, _tensors_of
-from ._mixing import _check_alpha, mix, sample_lambda, sample_partners
+from ._mixer import Mixer, MixupConfig
+from ._mixing import mix, mix_many
 from ._modules import MLP
 
 __all__ = ["EpochSummaryHistory", "MixupNet"]
-
-# Lambdas and partner permutations are drawn this many batches at a time: one
-# draw per batch costs a handful of small kernels, a buffer costs one per ~thousand.
-_DRAW_BATCHES = 1024
-# Partner permutations are buffered only for batches up to this size: there one
-# randperm call costs more than the arithmetic, while drawing many permutations at
-# once (argsort of random keys) loses to randperm for larger batches.
-_MAX_BUFFERED_BATCH = 64
 
 
 class EpochSummaryHistory(History):
@@ -63,73 +56,25 @@ class EpochSummaryHistory(History):
             batch[attr] = value
 
 
+def _mix_parts(parts: list[Tensor], weights: float | Tensor) -> Tensor:
+    if isinstance(weights, float):
+        return mix(parts[0], parts[1], weights)
+    return mix_many(parts, weights)
+
+
 def _mix_targets(
-    y: Tensor, y_partner: Tensor, lam: float, n_classes: int, dtype: torch.dtype
+    parts: list[Tensor], weights: float | Tensor, n_classes: int, dtype: torch.dtype
 ) -> Tensor:
     """Mixed targets; integer class labels become one-hot probabilities first."""
-    if not torch.is_floating_point(y):
-        y = F.one_hot(y.long(), n_classes).to(dtype)
-        y_partner = F.one_hot(y_partner.long(), n_classes).to(dtype)
-    return mix(y, y_partner, lam)
+    if not torch.is_floating_point(parts[0]):
+        parts = [F.one_hot(y.long(), n_classes).to(dtype) for y in parts]
+    return _mix_parts(parts, weights)
 
 
-class _MixingDraws:
-    """Buffered ``lambda`` values and partner permutations, drawn from one generator.
-
-    A plain object rather than attributes of the net: skorch's ``__setattr__``
-    costs microseconds, and the positions move on every batch.
-    """
-
-    __slots__ = (
-        "alpha",
-        "generator",
-        "lambdas",
-        "lambda_pos",
-        "partners",
-        "partner_pos",
-        "partner_n",
-    )
-
-    def __init__(self, alpha: float, generator: torch.Generator) -> None:
-        self.alpha = alpha
-        self.generator = generator
-        self.clear()
-
-    def clear(self) -> None:
-        self.lambdas: list[float] = []
-        self.lambda_pos = 0
-        self.partners: tuple[Tensor, ...] = ()
-        self.partner_pos = 0
-        self.partner_n = 0
-
-    def epoch_lambdas(self, n_batches: int) -> Tensor:
-        """One coefficient per batch of an epoch, drawn at once."""
-        return sample_lambda(self.alpha, n_batches, generator=self.generator)
-
-    def next_lambda(self) -> float:
-        if self.lambda_pos >= len(self.lambdas):
-            # Python floats: lerp's scalar path, and one device sync per buffer.
-            self.lambdas = sample_lambda(
-                self.alpha, _DRAW_BATCHES, generator=self.generator
-            ).tolist()
-            self.lambda_pos = 0
-        self.lambda_pos += 1
-        return self.lambdas[self.lambda_pos - 1]
-
-    def next_partners(self, n: int) -> Tensor:
-        """A random permutation of ``range(n)``: row ``i`` mixes with ``index[i]``."""
-        if n > _MAX_BUFFERED_BATCH or (self.partners and self.partner_n != n):
-            # Large batches, and a short last batch, draw their own.
-            return sample_partners(n, generator=self.generator)
-        if self.partner_pos >= len(self.partners):
-            # unbind: one call for all rows, then plain list indexing per batch.
-            self.partners = sample_partners(
-                n, generator=self.generator, n_batches=_DRAW_BATCHES
-            ).unbind(0)
-            self.partner_pos = 0
-            self.partner_n = n
-        self.partner_pos += 1
-        return self.partners[self.partner_pos - 1]
+def _where(weights: Tensor, c: int, w_partner: Tensor) -> Tensor:
+    """Partner ``c``'s sample weights where it takes part in the mix, else 1."""
+    column = weights[..., c]
+    return torch.where(column > 0, w_partner, torch.ones_like(w_partner))
 
 
 def _unpack(batch) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -159,7 +104,14 @@ class MixupNet(NeuralNet):
     module : torch module class or instance
         As in skorch.
     alpha : float, default=1.0
-        Beta concentration, ``>= 0``; ``alpha=0`` is plain ERM (no mixing).
+        Beta concentration, ``>= 0``; ``alpha=0`` is plain ERM (no mixing) and
+        ``alpha=inf`` a fixed ``lambda=0.5``.
+    mix_on, pairing, n_neighbors, label_bandwidth, manifold, n_mixed, \
+mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
+        The mixup variant, as documented for :class:`MixupClassifier` (same
+        names, same defaults). ``manifold=True`` needs a module with a
+        ``forward_mixed`` method, such as :class:`MLP`; the pairings other than
+        ``"random"`` need array or tensor training data.
     random_state : int or None, default=None
         Seed of the generator behind shuffling, lambdas and partners. ``None``
         seeds it from PyTorch's global generator.
@@ -206,6 +158,16 @@ class MixupNet(NeuralNet):
         module,
         *args,
         alpha=1.0,
+        mix_on="both",
+        pairing="random",
+        n_neighbors=5,
+        label_bandwidth=1.0,
+        manifold=False,
+        n_mixed=2,
+        mix_probability=1.0,
+        per_sample_lambda=False,
+        alternate_epochs=0,
+        final_unmixed_epochs=0,
         random_state=None,
         fast_path=True,
         record_batches=False,
@@ -213,6 +175,16 @@ class MixupNet(NeuralNet):
     ):
         super().__init__(module, *args, **kwargs)
         self.alpha = alpha
+        self.mix_on = mix_on
+        self.pairing = pairing
+        self.n_neighbors = n_neighbors
+        self.label_bandwidth = label_bandwidth
+        self.manifold = manifold
+        self.n_mixed = n_mixed
+        self.mix_probability = mix_probability
+        self.per_sample_lambda = per_sample_lambda
+        self.alternate_epochs = alternate_epochs
+        self.final_unmixed_epochs = final_unmixed_epochs
         self.random_state = random_state
         self.fast_path = fast_path
         self.record_batches = record_batches
@@ -225,20 +197,49 @@ class MixupNet(NeuralNet):
             self.history_ = cls()
         return self
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._mixer.begin_fit(self.max_epochs)
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+        self._mixer.begin_epoch()
+
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)
         # Drop the unused draws: they are not model state and would bloat pickles.
-        self._draws.clear()
+        self._mixer.clear()
 
     def initialize(self):
         super().initialize()
-        self.alpha_ = _check_alpha(self.alpha)
+        self.mixing_ = MixupConfig(
+            alpha=float(self.alpha),
+            mix_on=self.mix_on,
+            pairing=self.pairing,
+            n_neighbors=self.n_neighbors,
+            label_bandwidth=self.label_bandwidth,
+            manifold=bool(self.manifold),
+            n_mixed=self.n_mixed,
+            mix_probability=self.mix_probability,
+            per_sample_lambda=bool(self.per_sample_lambda),
+            alternate_epochs=self.alternate_epochs,
+            final_unmixed_epochs=self.final_unmixed_epochs,
+        )
+        if self.manifold and not hasattr(self.module_, "forward_mixed"):
+            raise ValueError(
+                "manifold=True mixes hidden layers and needs a module with a "
+                "forward_mixed method, such as skmixup.MLP (the estimators' "
+                f"default module); got {type(self.module_).__name__}."
+            )
+        self.alpha_ = self.mixing_.alpha
         seed = self.random_state
         if seed is None:
             seed = int(torch.randint(0, 2**62, ()).item())
         self.generator_ = torch.Generator(device=torch.device(self.device))
         self.generator_.manual_seed(int(seed))
-        self._draws = _MixingDraws(self.alpha_, self.generator_)
+        self._mixer = Mixer(self.mixing_, self.generator_)
         return self
 
     def _zero_grad_optimizer(self, set_to_none=None):
@@ -264,8 +265,7 @@ class MixupNet(NeuralNet):
             max(1, min(batch_size, len(tensors[0]))),
             shuffle=training,
             generator=self.generator_ if training else None,
-            partners=training and self.alpha_ > 0,
-            lambdas=self._draws.epoch_lambdas if training and self.alpha_ > 0 else None,
+            mixer=self._mixer if training and self.mixing_.mixes else None,
         )
 
     def train_step_single(self, batch, **fit_params):
@@ -277,41 +277,77 @@ class MixupNet(NeuralNet):
             Xi = to_tensor(Xi, device=self.device)
         if not isinstance(yi, Tensor):
             yi = to_tensor(yi, device=self.device)
-        n = Xi.shape[0]
-        # Batches from TensorBatchIterator arrive mixed already (one lerp per epoch).
-        premixed = getattr(batch, "premixed_lambda", None) is not None
-        mixing = self.alpha_ > 0 and n > 1 and not premixed
-        if mixing:
-            lam = self._draws.next_lambda()
-            partner = getattr(batch, "partner", None)
-            if partner is None:
-                # Batches from another iterator: draw the partners here.
-                index = self._draws.next_partners(n)
-                partner = tuple(
-                    None if t is None else t.index_select(0, index)
-                    for t in (Xi, yi, wi)
+        mixer = self._mixer
+        # Batches from TensorBatchIterator often arrive mixed (one pass per epoch).
+        if not mixer.active or len(Xi) < 2 or getattr(batch, "premixed", False):
+            return self._step(Xi, yi, wi, fit_params)
+        partners = getattr(batch, "partners", ())
+        if not partners:
+            # Batches from another iterator: draw the partners here.
+            partners = []
+            for _ in range(self.mixing_.n_mixed - 1):
+                index = mixer.step_partners(len(Xi))
+                partners.append(
+                    tuple(
+                        None if t is None else t.index_select(0, index)
+                        for t in (Xi, yi, wi)
+                    )
                 )
-            Xi = mix(Xi, partner[0], lam)
-            y_partner = partner[1]
-            if wi is not None:
-                # Pair (i, j) weighs w_i * w_j: what repeating rows would give.
-                wi = wi * partner[2]
+        weights = mixer.batch_weights(len(Xi))
+        if wi is not None:
+            # Pair (i, j) weighs w_i * w_j: what repeating rows would give.
+            for c, p in enumerate(partners, start=1):
+                wi = wi * (
+                    p[2] if isinstance(weights, float) else _where(weights, c, p[2])
+                )
+        mix_on = self.mixing_.mix_on
+        X_parts = [Xi, *(p[0] for p in partners)]
+        y_parts = [yi, *(p[1] for p in partners)]
+        if self.mixing_.manifold:
+            layer = mixer.layer(self.module_.n_mixable_layers)
+            if mix_on == "targets":
+                y_pred = self.infer(Xi, **fit_params)
+            else:
+                y_pred = self.module_.forward_mixed(X_parts, weights, layer)
+            if mix_on != "inputs":
+                yi = _mix_targets(y_parts, weights, y_pred.shape[-1], y_pred.dtype)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
+            loss.backward()
+            return {"loss": loss, "y_pred": y_pred}
+        if mix_on != "targets":
+            Xi = _mix_parts(X_parts, weights)
+        if mix_on == "inputs":
+            return self._step(Xi, yi, wi, fit_params)
+        n_classes = getattr(self.module_, "n_outputs", None)
+        if n_classes is None and not torch.is_floating_point(yi):
+            # One-hot width unknown until the module has answered.
+            y_pred = self.infer(Xi, **fit_params)
+            yi = _mix_targets(y_parts, weights, y_pred.shape[-1], y_pred.dtype)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
+            loss.backward()
+            return {"loss": loss, "y_pred": y_pred}
+        yi = _mix_targets(y_parts, weights, n_classes, Xi.dtype)
+        return self._step(Xi, yi, wi, fit_params)
+
+    def _step(self, Xi, yi, wi, fit_params):
+        """Forward, loss and gradients for one (already mixed) batch."""
         closed_form = self._closed_form_loss(yi, wi, fit_params)
         if closed_form is not None:
-            if mixing:
-                yi = _mix_targets(yi, y_partner, lam, self.module_.n_outputs, Xi.dtype)
             y_pred, loss = self.module_.loss_and_grad(Xi, yi, closed_form, wi)
             return {"loss": loss, "y_pred": y_pred}
         y_pred = self.infer(Xi, **fit_params)
-        if mixing:
-            yi = _mix_targets(yi, y_partner, lam, y_pred.shape[-1], y_pred.dtype)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
     def _closed_form_loss(self, y, sample_weight, fit_params) -> str | None:
         """The loss name when :meth:`MLP.loss_and_grad` can replace autograd."""
-        if not self.fast_path or fit_params or type(self.module_) is not MLP:
+        if (
+            not self.fast_path
+            or fit_params
+            or type(self.module_) is not MLP
+            or self.module_.dropout
+        ):
             return None
         criterion = self.criterion_
         reduction = getattr(criterion, "reduction", None)

@@ -42,8 +42,7 @@ class MixupRegressor(RegressorMixin, BaseMixup):
 
     References
     ----------
-    .. [1] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
-       Empirical Risk Minimization", ICLR 2018. https://arxiv.org/abs/1710.09412
+    %(references)s
 
     Examples
     --------
@@ -64,8 +63,19 @@ class MixupRegressor(RegressorMixin, BaseMixup):
         self,
         *,
         alpha=0.2,
+        mix_on="both",
+        pairing="random",
+        n_neighbors=5,
+        label_bandwidth=1.0,
+        manifold=False,
+        n_mixed=2,
+        mix_probability=1.0,
+        per_sample_lambda=False,
+        alternate_epochs=0,
+        final_unmixed_epochs=0,
         hidden_layer_sizes=(128, 128),
         activation="relu",
+        dropout=0.0,
         module=None,
         max_epochs=100,
         batch_size=64,
@@ -84,8 +94,19 @@ class MixupRegressor(RegressorMixin, BaseMixup):
     ):
         super().__init__(
             alpha=alpha,
+            mix_on=mix_on,
+            pairing=pairing,
+            n_neighbors=n_neighbors,
+            label_bandwidth=label_bandwidth,
+            manifold=manifold,
+            n_mixed=n_mixed,
+            mix_probability=mix_probability,
+            per_sample_lambda=per_sample_lambda,
+            alternate_epochs=alternate_epochs,
+            final_unmixed_epochs=final_unmixed_epochs,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
+            dropout=dropout,
             module=module,
             max_epochs=max_epochs,
             batch_size=batch_size,
@@ -102,6 +123,11 @@ class MixupRegressor(RegressorMixin, BaseMixup):
             verbose=verbose,
         )
         self.normalize_y = normalize_y
+
+    _foreign_pairing = (
+        "same_class",
+        "pairs rows of the same class and needs class labels",
+    )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

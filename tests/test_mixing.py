@@ -47,9 +47,9 @@ def test_alpha_zero_lambda_is_one():
     assert torch.equal(sample_lambda(0, 7, generator=_gen(0)), torch.ones(7))
 
 
-@pytest.mark.parametrize("alpha", [-0.1, float("nan"), float("inf")])
+@pytest.mark.parametrize("alpha", [-0.1, float("nan")])
 def test_bad_alpha_is_rejected(alpha):
-    with pytest.raises(ValueError, match="alpha must be a finite float >= 0"):
+    with pytest.raises(ValueError, match="alpha must be a float >= 0"):
         sample_lambda(alpha, 3, generator=_gen(0))
     with pytest.raises(ValueError, match="alpha"):
         mixup(torch.zeros(2, 1), torch.zeros(2, 1), alpha=alpha, generator=_gen(0))

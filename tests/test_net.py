@@ -6,6 +6,7 @@ import torch
 from skorch import NeuralNet
 
 from skmixup import MLP, ArrayDataset, MixupNet, TensorBatchIterator
+from skmixup._mixer import Mixer, MixupConfig
 
 
 def _epoch_rows(iterator):
@@ -61,21 +62,18 @@ def test_iterator_without_shuffle_is_in_order():
 @pytest.mark.parametrize("n, batch_size", [(50, 8), (16, 16), (5, 8)])
 def test_iterator_partners_permute_each_batch(n, batch_size):
     X = torch.arange(n, dtype=torch.float32)[:, None]
-    y = X * 10
+    y = X.long().ravel() * 10  # integer targets: partners come unmixed
+    g = torch.Generator().manual_seed(0)
     it = TensorBatchIterator(
-        (X, y),
-        batch_size,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(0),
-        partners=True,
+        (X, y), batch_size, shuffle=True, generator=g, mixer=_mixer(g)
     )
     fixed_points = 0
     for _ in range(20):
         for batch in it:
             xb, yb = batch
-            px, py = batch.partner
+            ((px, py),) = batch.partners
             assert sorted(px.ravel().tolist()) == sorted(xb.ravel().tolist())
-            torch.testing.assert_close(py, px * 10)  # partner rows stay whole
+            torch.testing.assert_close(py, px.long().ravel() * 10)  # rows stay whole
             fixed_points += int((px == xb).sum())
     # A uniform random permutation has one fixed point per batch on average.
     n_batches = 20 * -(-n // batch_size)
@@ -87,34 +85,40 @@ def test_iterator_premixes_an_epoch_with_one_lambda_per_batch():
     X = torch.eye(n)  # row i is e_i: a mix of rows i and j reads lam and 1 - lam
     y = torch.arange(n, dtype=torch.float32)[:, None]
     w = torch.arange(1, n + 1, dtype=torch.float32)
-    it = TensorBatchIterator(
-        (X, y, w),
-        bs,
-        shuffle=True,
-        generator=torch.Generator().manual_seed(0),
-        partners=True,
-        lambdas=lambda k: torch.linspace(0.1, 0.4, k),
-    )
-    lams = torch.linspace(0.1, 0.4, len(it)).tolist()
+    g = torch.Generator().manual_seed(0)
+    it = TensorBatchIterator((X, y, w), bs, shuffle=True, generator=g, mixer=_mixer(g))
     for _ in range(3):
         seen = 0
-        for k, (xb, yb, wb) in enumerate(it):
+        for k, batch in enumerate(it):
+            xb, yb, wb = batch
+            assert batch.premixed
             assert xb.shape[0] == min(bs, n - k * bs)
-            lam = lams[k]
+            # One lambda per batch: every mixed row holds the same pair of values.
+            pairs = {
+                tuple(sorted(round(v, 5) for v in row[row > 0].tolist()))
+                for row in xb
+                if (row > 0).sum() == 2
+            }
+            assert len(pairs) <= 1
             for row, target, weight in zip(xb, yb, wb, strict=True):
                 (i, *rest) = row.nonzero().ravel().tolist()
                 if not rest:  # paired with itself
                     assert row[i] == pytest.approx(1.0)
                     continue
                 j = rest[0]
-                assert sorted([row[i].item(), row[j].item()]) == pytest.approx(
-                    sorted([lam, 1 - lam])
-                )
+                assert row[i] + row[j] == pytest.approx(1.0)
                 # Targets mixed with the same weights; weights multiplied.
                 assert target.item() == pytest.approx(row[i] * i + row[j] * j)
                 assert weight.item() == pytest.approx((i + 1) * (j + 1))
             seen += len(xb)
         assert seen == n
+
+
+def _mixer(generator, **config):
+    mixer = Mixer(MixupConfig(alpha=1.0, **config), generator)
+    mixer.begin_fit(1)
+    mixer.begin_epoch()
+    return mixer
 
 
 def test_iterator_rejects_bad_batch_size():

@@ -1,0 +1,346 @@
+"""How one training run mixes: the mixup variant settings and their random draws.
+
+:class:`MixupConfig` holds the variant parameters and checks them;
+:class:`Mixer` turns them into draws from one generator for a training run: which
+epochs mix, each row's partners, the mixing weights, and (manifold mixup) the
+layer. Everything random goes through the functions of :mod:`skmixup._mixing`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Real
+
+import torch
+from torch import Tensor
+
+from ._mixing import (
+    _check_alpha,
+    block_partners,
+    label_distance_partners,
+    mix_many,
+    nearest_neighbors,
+    neighbor_partners,
+    same_class_partners,
+    sample_lambda,
+    sample_mixing_weights,
+    sample_partners,
+)
+
+__all__ = ["MIX_ON", "PAIRINGS", "Mixer", "MixupConfig"]
+
+MIX_ON = ("both", "inputs", "targets")
+PAIRINGS = ("random", "same_class", "knn", "label_distance")
+
+# Lambdas and partner permutations are drawn this many batches at a time: one
+# draw per batch costs a handful of small kernels, a buffer costs one per ~thousand.
+_DRAW_BATCHES = 1024
+# Partner permutations are buffered only for batches up to this size: there one
+# randperm call costs more than the arithmetic, while drawing many permutations at
+# once (argsort of random keys) loses to randperm for larger batches.
+_MAX_BUFFERED_BATCH = 64
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or int(value) != value or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}.")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class MixupConfig:
+    """The mixup variant of a training run; see the estimators for each field.
+
+    Raises ``ValueError``, naming the field, for values out of range.
+    """
+
+    alpha: float = 1.0
+    mix_on: str = "both"
+    pairing: str = "random"
+    n_neighbors: int = 5
+    label_bandwidth: float = 1.0
+    manifold: bool = False
+    n_mixed: int = 2
+    mix_probability: float = 1.0
+    per_sample_lambda: bool = False
+    alternate_epochs: int = 0
+    final_unmixed_epochs: int = 0
+
+    def __post_init__(self) -> None:
+        _check_alpha(self.alpha)
+        if self.mix_on not in MIX_ON:
+            raise ValueError(f"mix_on must be one of {MIX_ON}, got {self.mix_on!r}.")
+        if self.pairing not in PAIRINGS:
+            raise ValueError(
+                f"pairing must be one of {PAIRINGS}, got {self.pairing!r}."
+            )
+        _check_int("n_neighbors", self.n_neighbors, 1)
+        if not (
+            isinstance(self.label_bandwidth, Real)
+            and 0 < self.label_bandwidth < math.inf
+        ):
+            raise ValueError(
+                "label_bandwidth must be a finite float > 0, got "
+                f"{self.label_bandwidth!r}."
+            )
+        _check_int("n_mixed", self.n_mixed, 2)
+        if not 0 <= self.mix_probability <= 1:
+            raise ValueError(
+                f"mix_probability must be in [0, 1], got {self.mix_probability!r}."
+            )
+        _check_int("alternate_epochs", self.alternate_epochs, 0)
+        _check_int("final_unmixed_epochs", self.final_unmixed_epochs, 0)
+
+    @property
+    def mixes(self) -> bool:
+        """Whether any batch can be mixed at all."""
+        return self.alpha > 0 and self.mix_probability > 0
+
+    def mixes_in_epoch(self, epoch: int, n_epochs: int) -> bool:
+        """Whether epoch ``epoch`` (0-based) of ``n_epochs`` mixes.
+
+        ``final_unmixed_epochs`` switches the last epochs off;
+        ``alternate_epochs=k`` mixes ``k`` epochs, then skips ``k``, and so on.
+
+        Examples
+        --------
+        >>> from skmixup._mixer import MixupConfig
+        >>> config = MixupConfig(alternate_epochs=1, final_unmixed_epochs=2)
+        >>> [config.mixes_in_epoch(e, 7) for e in range(7)]
+        [True, False, True, False, True, False, False]
+        """
+        if not self.mixes or epoch >= n_epochs - self.final_unmixed_epochs:
+            return False
+        k = self.alternate_epochs
+        return not k or (epoch // k) % 2 == 0
+
+
+class Mixer:
+    """The draws of one training run, from one generator.
+
+    The net calls :meth:`begin_fit` and :meth:`begin_epoch`;
+    :class:`~skmixup.TensorBatchIterator` asks for :attr:`n_partners`, calls
+    :meth:`partner_orders` to gather partner rows and :meth:`premix` to mix a
+    whole epoch in place; a training step that gets unmixed batches asks for
+    :meth:`step_partners`, :meth:`batch_weights` and :meth:`layer`.
+    """
+
+    __slots__ = (
+        "active",
+        "config",
+        "epoch",
+        "generator",
+        "lambda_pos",
+        "lambdas",
+        "n_epochs",
+        "partner_n",
+        "partner_pos",
+        "partners",
+        "_neighbors",
+    )
+
+    def __init__(self, config: MixupConfig, generator: torch.Generator) -> None:
+        self.config = config
+        self.generator = generator
+        self.active = config.mixes
+        self.epoch = -1
+        self.n_epochs = 1
+        self._neighbors: tuple[tuple, Tensor] | None = None
+        self.clear()
+
+    def clear(self) -> None:
+        """Drop buffered draws and caches: they are not model state."""
+        self.lambdas: list[float] = []
+        self.lambda_pos = 0
+        self.partners: tuple[Tensor, ...] = ()
+        self.partner_pos = 0
+        self.partner_n = 0
+        self._neighbors = None
+
+    # -- schedule ---------------------------------------------------------------
+
+    def begin_fit(self, n_epochs: int) -> None:
+        self.epoch = -1
+        self.n_epochs = int(n_epochs)
+        self.active = self.config.mixes
+
+    def begin_epoch(self) -> None:
+        self.epoch += 1
+        self.active = self.config.mixes_in_epoch(self.epoch, self.n_epochs)
+
+    @property
+    def n_partners(self) -> int:
+        """Partner rows each row needs in this epoch (0 when it does not mix)."""
+        return self.config.n_mixed - 1 if self.active else 0
+
+    # -- partners ---------------------------------------------------------------
+
+    def partner_orders(
+        self, order: Tensor, tensors: tuple[Tensor | None, ...], batch_size: int
+    ) -> list[Tensor]:
+        """Rows to gather as partners of the rows ``order``, one list per partner.
+
+        Random pairing permutes each batch (mixup's own scheme); the other
+        pairings draw a partner for every training row from the whole set.
+        """
+        n = len(order)
+        if self.config.pairing == "random":
+            return [
+                order.index_select(
+                    0, block_partners(n, batch_size, generator=self.generator)
+                )
+                for _ in range(self.n_partners)
+            ]
+        return [
+            self._global_partners(tensors).index_select(0, order)
+            for _ in range(self.n_partners)
+        ]
+
+    def _global_partners(self, tensors: tuple[Tensor | None, ...]) -> Tensor:
+        config, g = self.config, self.generator
+        X, y = tensors[0], tensors[1] if len(tensors) > 1 else None
+        if config.pairing == "knn":
+            key = (X.data_ptr(), tuple(X.shape), config.n_neighbors)
+            if self._neighbors is None or self._neighbors[0] != key:
+                self._neighbors = (key, nearest_neighbors(X, config.n_neighbors))
+            return neighbor_partners(self._neighbors[1], generator=g)
+        if y is None:
+            raise ValueError(f"pairing={config.pairing!r} needs training targets y.")
+        if config.pairing == "same_class":
+            if torch.is_floating_point(y):
+                if y.dim() != 2 or y.shape[1] < 2:
+                    raise ValueError(
+                        "pairing='same_class' needs class labels (integers, or "
+                        "one-hot rows), not regression targets."
+                    )
+                y = y.argmax(dim=1)
+            return same_class_partners(y, generator=g)
+        return label_distance_partners(y.float(), config.label_bandwidth, generator=g)
+
+    def step_partners(self, n: int) -> Tensor:
+        """A random permutation of ``range(n)``: row ``i`` mixes with ``index[i]``."""
+        if self.config.pairing != "random":
+            raise ValueError(
+                f"pairing={self.config.pairing!r} draws partners from the whole "
+                "training set and needs array or tensor training data (an "
+                "ArrayDataset, or a skorch Dataset of arrays)."
+            )
+        if n > _MAX_BUFFERED_BATCH or (self.partners and self.partner_n != n):
+            # Large batches, and a short last batch, draw their own.
+            return sample_partners(n, generator=self.generator)
+        if self.partner_pos >= len(self.partners):
+            # unbind: one call for all rows, then plain list indexing per batch.
+            self.partners = sample_partners(
+                n, generator=self.generator, n_batches=_DRAW_BATCHES
+            ).unbind(0)
+            self.partner_pos = 0
+            self.partner_n = n
+        self.partner_pos += 1
+        return self.partners[self.partner_pos - 1]
+
+    # -- weights ----------------------------------------------------------------
+
+    @property
+    def _simple(self) -> bool:
+        """One Beta lambda per batch, every batch mixed: a Python float suffices."""
+        c = self.config
+        return c.n_mixed == 2 and not c.per_sample_lambda and c.mix_probability == 1
+
+    def _weights(self, n: int) -> Tensor:
+        """``n`` weight rows, with rows of unmixed batches set to ``(1, 0, ...)``."""
+        c = self.config
+        weights = sample_mixing_weights(c.alpha, c.n_mixed, n, generator=self.generator)
+        if c.mix_probability < 1:
+            skip = torch.rand(n, generator=self.generator) >= c.mix_probability
+            weights[skip] = 0
+            weights[skip, 0] = 1
+        return weights
+
+    def batch_weights(self, n: int) -> float | Tensor:
+        """Weights for one batch of ``n`` rows in a training step.
+
+        A float ``lambda`` in the plain case, else a tensor of shape
+        ``(n_mixed,)`` or, with ``per_sample_lambda``, ``(n, n_mixed)``.
+        """
+        if self._simple:
+            if self.lambda_pos >= len(self.lambdas):
+                # Python floats: lerp's scalar path, one device sync per buffer.
+                self.lambdas = sample_lambda(
+                    self.config.alpha, _DRAW_BATCHES, generator=self.generator
+                ).tolist()
+                self.lambda_pos = 0
+            self.lambda_pos += 1
+            return self.lambdas[self.lambda_pos - 1]
+        if self.config.per_sample_lambda:
+            weights = self._weights(n)
+            if self.config.mix_probability < 1:
+                # The coin is tossed per batch, not per row.
+                if torch.rand((), generator=self.generator) >= (
+                    self.config.mix_probability
+                ):
+                    weights.zero_()[:, 0] = 1
+            return weights
+        return self._weights(1)[0]
+
+    def layer(self, n_layers: int) -> int:
+        """Manifold mixup: the layer to mix at, uniform over ``range(n_layers)``."""
+        return int(torch.randint(n_layers, (), generator=self.generator))
+
+    # -- whole epochs -----------------------------------------------------------
+
+    def premix(
+        self, sides: list[tuple[tuple[Tensor | None, ...], Tensor | None]], bs: int
+    ) -> bool:
+        """Mix a gathered epoch in place; False when it must be mixed per step.
+
+        ``sides[0]`` holds the epoch's rows in batch order and ``sides[c]`` their
+        ``c``-th partners, each as ``(buffers, packed)`` where ``packed`` (when
+        not None) is one buffer that holds inputs and targets side by side.
+        Inputs and targets (the first two buffers) are mixed with the weights of
+        their batch (or row); sample weights (the third) become the product of
+        the weights of the rows that take part.
+        """
+        c = self.config
+        buffers = [side[0] for side in sides]
+        if c.manifold or not all(
+            t is None or torch.is_floating_point(t) for t in buffers[0]
+        ):
+            return False
+        n = len(buffers[0][0])
+        n_batches = -(-n // bs)
+        if c.per_sample_lambda:
+            weights = self._weights(n)
+            if c.mix_probability < 1:
+                skip = torch.rand(n_batches, generator=self.generator)
+                skip = (skip >= c.mix_probability).repeat_interleave(bs)[:n]
+                weights[skip] = 0
+                weights[skip, 0] = 1
+        else:
+            weights = self._weights(n_batches).repeat_interleave(bs, dim=0)[:n]
+        weights = weights.to(buffers[0][0])
+        mixed = {"both": (0, 1), "inputs": (0,), "targets": (1,)}[c.mix_on]
+        packed = [side[1] for side in sides]
+        if c.mix_on == "both" and packed[0] is not None:
+            # Inputs and targets share a buffer: one pass mixes both.
+            targets = [(packed[0], packed[1:])]
+        else:
+            targets = [
+                (buffers[0][i], [b[i] for b in buffers[1:]])
+                for i in mixed
+                if buffers[0][i] is not None
+            ]
+        for a, partners in targets:
+            if len(partners) == 1:
+                # In place: lerp_(b, 1 - lam) leaves lam * a + (1 - lam) * b in a.
+                a.lerp_(
+                    partners[0], (1 - weights[:, 0]).reshape(-1, *[1] * (a.dim() - 1))
+                )
+            else:
+                a.copy_(mix_many([a, *partners], weights))
+        for i in range(2, len(buffers[0])):
+            if buffers[0][i] is not None:
+                # A pair (i, j) weighs w_i * w_j: what repeating rows would give.
+                for k, b in enumerate(buffers[1:], start=1):
+                    buffers[0][i].mul_(torch.where(weights[:, k] > 0, b[i], 1))
+        return True
