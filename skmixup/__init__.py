@@ -1,6 +1,7 @@
 """skmixup: mixup as a searchable hyper-parameter of scikit-learn estimators."""
 
 from ._classifier import MixupClassifier
+from ._cv import MixupClassifierCV, MixupRegressorCV
 from ._data import ArrayDataset, TensorBatchIterator
 from ._mixing import MixedBatch, mix, mixup, sample_lambda, sample_partners
 from ._modules import MLP
@@ -14,8 +15,10 @@ __all__ = [
     "ArrayDataset",
     "MixedBatch",
     "MixupClassifier",
+    "MixupClassifierCV",
     "MixupNet",
     "MixupRegressor",
+    "MixupRegressorCV",
     "TensorBatchIterator",
     "__version__",
     "mix",

@@ -1,0 +1,470 @@
+"""MixupClassifierCV and MixupRegressorCV: alpha searched inside ``fit``.
+
+Each is its plain estimator with a different ``_fit_net``: the plain ``fit``
+validates the data and encodes the targets, then, instead of one network, every
+(alpha, split) pair and one all-rows member per alpha train together as a
+:class:`~skmixup._stacked.StackedMLP`. The chosen all-rows member becomes ``net_``,
+so prediction is the plain estimator's, unchanged.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from inspect import Parameter
+
+import numpy as np
+import torch
+from sklearn.base import is_classifier
+from sklearn.metrics import r2_score
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
+
+from ._base import (
+    _OPTIMIZERS,
+    _PREDICT_BATCH_SIZE,
+    _SHARED_PARAMETERS,
+    _cuda_indices,
+    _writable,
+    resolve_device,
+)
+from ._classifier import MixupClassifier
+from ._net import MixupNet
+from ._regressor import MixupRegressor
+from ._stacked import _FORWARD_ROWS, MemberData, StackedMixupNet, StackedMLP
+
+DEFAULT_ALPHAS = (0.0, 0.1, 0.2, 0.4, 1.0, 2.0)
+
+# Parameters the stacked path honours; any other parameter of the plain
+# estimator must keep its default (see _check_supported).
+_SUPPORTED = {
+    "alphas",
+    "cv",
+    "hidden_layer_sizes",
+    "activation",
+    "max_epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "optimizer",
+    "optimizer_params",
+    "validation_fraction",
+    "n_iter_no_change",
+    "tol",
+    "normalize_y",
+    "device",
+    "random_state",
+    "verbose",
+}
+
+
+class _StackedSearchMixin:
+    """The search, shared by both CV estimators; mixed in before the plain class."""
+
+    def _check_supported(self) -> None:
+        plain = self._plain_estimator
+        defaults = inspect.signature(plain.__init__).parameters
+        for name, value in self.get_params(deep=False).items():
+            if name in _SUPPORTED or name not in defaults:
+                continue
+            default = defaults[name].default
+            if value is default or _equal(value, default):
+                continue
+            raise ValueError(
+                f"{type(self).__name__} does not support {name}={value!r}; search "
+                f"it with sklearn.model_selection.GridSearchCV over "
+                f"{plain.__name__} instead."
+            )
+
+    def _check_alphas(self) -> list[float]:
+        alphas = column_or_1d(np.asarray(self.alphas, dtype=np.float64)).tolist()
+        if not alphas or any(math.isnan(a) or a < 0 for a in alphas):
+            raise ValueError(
+                f"alphas must be a non-empty sequence of floats >= 0, got "
+                f"{self.alphas!r}."
+            )
+        return alphas
+
+    def _fit_net(self, X, Y, sample_weight, *, n_outputs, criterion, stratify, **_):
+        self._check_supported()
+        alphas = self._check_alphas()
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        init_seed, data_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
+            if np.ptp(sample_weight) == 0:
+                sample_weight = None
+        cv = check_cv(self.cv, stratify, classifier=is_classifier(self))
+        splits = list(cv.split(X, stratify))
+        n, n_splits, n_alphas = len(X), len(splits), len(alphas)
+        train_mask = np.ones((n_splits + 1, n), dtype=bool)  # last: all rows
+        for s, (train, _) in enumerate(splits):
+            train_mask[s] = False
+            train_mask[s, train] = True
+        fraction = train_mask[:-1].sum(axis=1).min() / n
+        if fraction == 0:
+            raise ValueError(f"cv={self.cv!r} gives a split with no training rows.")
+        # Each member should see about batch_size of its own rows per step: take
+        # batch_size / (training fraction) rows of the shared order per step.
+        rows_per_step = min(n, math.ceil(self.batch_size / fraction))
+
+        classification = is_classifier(self)
+        shift, scale = self._target_scaling(Y, train_mask, classification)
+        weighted = sample_weight is not None
+        columns = [X, Y] + ([sample_weight[:, None]] if weighted else [])
+        packed = torch.from_numpy(_writable(np.hstack(columns))).to(device)
+        data = MemberData(
+            packed, torch.from_numpy(train_mask).to(device), X.shape[1], weighted
+        )
+        # Member k = split * n_alphas + alpha index; the last split is all rows.
+        member_split = np.repeat(np.arange(n_splits + 1), n_alphas)
+        member_alphas = alphas * (n_splits + 1)
+        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
+        hidden = [int(h) for h in np.atleast_1d(self.hidden_layer_sizes)]
+        with torch.random.fork_rng(devices=_cuda_indices(device)):
+            torch.manual_seed(init_seed)
+            module = StackedMLP(
+                len(member_alphas), X.shape[1], n_outputs, hidden, self.activation
+            )
+        net = StackedMixupNet(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=rows_per_step,
+            train_split=None,
+            device=device,
+            member_alphas=member_alphas,
+            member_split=member_split.tolist(),
+            target_shift=None if shift is None else shift[member_split],
+            target_scale=None if scale is None else scale[member_split],
+            random_state=data_seed,
+            verbose=self.verbose,
+            **self._optimizer_kwargs(optimizer, device),
+        )
+        net.fit(data, None)
+
+        scores = self._score_members(net.module_, X, Y, splits, shift, scale, n_alphas)
+        self._set_results(alphas, scores)
+        best = n_splits * n_alphas + self.best_index_
+        member_loss = np.asarray(net.history[:, "event_member_loss"])
+        self.n_iter_ = len(net.history)
+        self.loss_curve_ = [float(v) for v in member_loss[:, best]]
+        self.net_ = self._plain_net(
+            net.module_.member(best), criterion, optimizer, device, data_seed
+        )
+        return self
+
+    def _target_scaling(self, Y, train_mask, classification):
+        """Per-split target shift and scale, so a split's held-out targets never
+        set its members' scale: ``normalize_y`` as a plain fit on the split does."""
+        if classification or not getattr(self, "normalize_y", False):
+            return None, None
+        shift = np.zeros((len(train_mask), Y.shape[1]), dtype=np.float32)
+        scale = np.ones_like(shift)
+        for s, mask in enumerate(train_mask[:-1]):
+            shift[s] = Y[mask].mean(axis=0)
+            std = Y[mask].std(axis=0)
+            scale[s] = np.where(std > 0, std, 1.0)
+        # The all-rows split keeps the plain estimator's own scaling.
+        return shift, scale
+
+    def _score_members(self, module, X, Y, splits, shift, scale, n_alphas):
+        """Score matrix ``(n_alphas, n_splits)``: each member on its held-out rows,
+        with the plain estimator's default score (accuracy or R^2)."""
+        device = module.weights[0].device
+        scores = np.empty((n_alphas, len(splits)))
+        with torch.no_grad():
+            for s, (_, test) in enumerate(splits):
+                members = torch.arange(s * n_alphas, (s + 1) * n_alphas, device=device)
+                X_test = torch.from_numpy(_writable(X[test])).to(device)
+                out = torch.cat(
+                    [
+                        module(X_test[i : i + _FORWARD_ROWS], members)
+                        for i in range(0, len(test), _FORWARD_ROWS)
+                    ],
+                    dim=1,
+                )
+                out = out.cpu().numpy().astype(np.float64)
+                if shift is not None:
+                    out = out * scale[s] + shift[s]
+                for a in range(n_alphas):
+                    scores[a, s] = self._member_score(out[a], Y[test])
+        return scores
+
+    def _set_results(self, alphas, scores):
+        mean, std = scores.mean(axis=1), scores.std(axis=1)
+        # Ranks as GridSearchCV gives them: 1 is best, ties share the lowest.
+        rank = np.array([1 + np.sum(mean > m) for m in mean], dtype=np.int32)
+        results = {
+            "params": [{"alpha": a} for a in alphas],
+            "param_alpha": np.ma.MaskedArray(np.array(alphas, dtype=object)),
+        }
+        for s in range(scores.shape[1]):
+            results[f"split{s}_test_score"] = scores[:, s]
+        results.update(mean_test_score=mean, std_test_score=std, rank_test_score=rank)
+        self.cv_results_ = results
+        self.best_index_ = int(np.argmin(rank))
+        self.alpha_ = alphas[self.best_index_]
+        self.best_score_ = float(mean[self.best_index_])
+
+    def _plain_net(self, mlp, criterion, optimizer, device, seed) -> MixupNet:
+        """The chosen member in the net a plain ``fit`` would have built."""
+        net = MixupNet(
+            module=mlp,
+            criterion=criterion,
+            criterion__reduction="none",
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_valid__batch_size=_PREDICT_BATCH_SIZE,
+            train_split=None,
+            device=device,
+            alpha=self.alpha_ if math.isfinite(self.alpha_) else 0.0,
+            random_state=seed,
+            verbose=self.verbose,
+            **self._optimizer_kwargs(optimizer, device),
+        )
+        net.initialize()
+        for loss in self.loss_curve_:
+            net.history.new_epoch()
+            net.history.record("epoch", len(net.history))
+            net.history.record("train_loss", loss)
+        return net
+
+
+def _equal(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _cv_signature(plain):
+    """The plain ``__init__`` signature with ``alphas`` and ``cv`` for ``alpha``."""
+    sig = inspect.signature(plain.__init__)
+    params = [p for name, p in sig.parameters.items() if name != "alpha"]
+    extra = [
+        Parameter("alphas", Parameter.KEYWORD_ONLY, default=DEFAULT_ALPHAS),
+        Parameter("cv", Parameter.KEYWORD_ONLY, default=5),
+    ]
+    return sig.replace(parameters=[params[0], *extra, *params[1:]])
+
+
+def _cv_constraints(plain) -> dict:
+    constraints = {
+        k: v for k, v in plain._parameter_constraints.items() if k != "alpha"
+    }
+    return {**constraints, "alphas": ["array-like"], "cv": ["cv_object"]}
+
+
+# Everything after the first entry (alpha) of the shared parameter text.
+_OTHER_PARAMETERS = _SHARED_PARAMETERS.split("\n\n", 1)[1].lstrip()
+
+_CV_PARAMETERS = """\
+alphas : array-like of float, default=(0, 0.1, 0.2, 0.4, 1.0, 2.0)
+        The mixup ``alpha`` values to search. ``0`` is plain training without
+        mixing, so the search can choose it; the default spans the range where
+        the mixup paper and this project's benchmarks found the best values.
+
+    cv : int, cross-validation generator or iterable, default=5
+        As in :class:`~sklearn.model_selection.GridSearchCV`: an int gives
+        :class:`~sklearn.model_selection.StratifiedKFold` for classifiers and
+        :class:`~sklearn.model_selection.KFold` for regressors (no shuffling);
+        any splitter or iterable of ``(train, test)`` index arrays works.
+
+    """
+
+_CV_ATTRIBUTES = """\
+alpha_ : float
+        The chosen ``alpha``: the best mean held-out score (the first on ties).
+
+    best_score_ : float
+        Mean held-out score of ``alpha_``.
+
+    best_index_ : int
+        Index of ``alpha_`` in ``alphas`` and in ``cv_results_``.
+
+    cv_results_ : dict of ndarrays
+        As :class:`~sklearn.model_selection.GridSearchCV`'s: ``params``,
+        ``param_alpha``, ``split{k}_test_score``, ``mean_test_score``,
+        ``std_test_score`` and ``rank_test_score``, one entry per alpha.
+
+    net_ : MixupNet
+        The chosen all-rows member in a plain :class:`MixupNet`.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``, when ``X`` has string column names.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : list of float
+        Mean training loss per epoch of the chosen all-rows member."""
+
+_HOW = """\
+How it trains. Every (alpha, split) pair, and one member per alpha on all
+    rows (the refit), is a member of one stacked network (weights of shape
+    ``(members, n_in, n_out)``, batched matrix products, one optimizer step for
+    all). The data are stored once. Each step takes
+    ``ceil(batch_size / f)`` rows of a shared shuffled order, ``f`` being the
+    smallest training fraction of a split; each member keeps the ones in its
+    training set (about ``batch_size`` rows), draws its own ``lambda`` and pairs
+    them among themselves, so held-out rows never reach a member, not even as
+    mixing partners. Each member sees each of its rows once per epoch, for
+    ``max_epochs`` epochs, in about as many steps as a plain fit on its split;
+    the all-rows members take the same number of steps with ``1 / f`` times
+    larger batches. Each split member is then scored on its held-out rows with
+    the default ``score`` (accuracy, or R^2), ``alpha_`` is the best mean
+    score, and the all-rows member of ``alpha_`` becomes the fitted network.
+    Custom ``module``, ``early_stopping`` and parameters of other mixup
+    variants are not supported (``fit`` says so); search those with
+    :class:`~sklearn.model_selection.GridSearchCV`."""
+
+
+def _fill(cls, extra_parameters: str = ""):
+    cls.__doc__ = (
+        cls.__doc__.replace("%(how)s", _HOW)
+        .replace(
+            "%(parameters)s", _CV_PARAMETERS + _OTHER_PARAMETERS + extra_parameters
+        )
+        .replace("%(attributes)s", _CV_ATTRIBUTES)
+    )
+    cls.__init__.__signature__ = _cv_signature(cls._plain_estimator)
+    cls._parameter_constraints = _cv_constraints(cls._plain_estimator)
+    return cls
+
+
+class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
+    """Mixup classifier that chooses ``alpha`` by cross-validation in ``fit``.
+
+    The :class:`~sklearn.linear_model.RidgeCV` of mixup: the same search as
+    ``GridSearchCV(MixupClassifier(), {"alpha": alphas}, cv=cv)``, and the same
+    fitted classifier at the end, at the cost of a few plain fits rather than
+    ``len(alphas) * n_splits + 1`` of them, because all the networks of the
+    search train together as one.
+
+    %(how)s
+
+    Parameters
+    ----------
+    %(parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, as given in ``y``.
+
+    %(attributes)s
+
+    See Also
+    --------
+    MixupClassifier : One ``alpha``, searched e.g. with ``GridSearchCV``.
+    MixupRegressorCV : The regressor counterpart.
+    sklearn.linear_model.LogisticRegressionCV : The same idea for ``C``.
+
+    References
+    ----------
+    .. [1] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
+       Empirical Risk Minimization", ICLR 2018. https://arxiv.org/abs/1710.09412
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skmixup import MixupClassifierCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), MixupClassifierCV(
+    ...     alphas=[0, 0.4, 1.0], cv=3, max_epochs=30, random_state=0))
+    >>> search = clf.fit(X, y)[-1]
+    >>> search.alpha_ in (0, 0.4, 1.0), search.cv_results_["mean_test_score"].shape
+    (True, (3,))
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    _plain_estimator = MixupClassifier
+
+    def __init__(self, *, alphas=DEFAULT_ALPHAS, cv=5, **params):
+        super().__init__(**params)
+        del self.alpha  # a parameter of the plain estimator, not of this one
+        self.alphas = alphas
+        self.cv = cv
+
+    def _member_score(self, logits, Y_test) -> float:
+        return float(np.mean(logits.argmax(axis=1) == Y_test.argmax(axis=1)))
+
+
+class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
+    """Mixup regressor that chooses ``alpha`` by cross-validation in ``fit``.
+
+    The :class:`~sklearn.linear_model.RidgeCV` of mixup: the same search as
+    ``GridSearchCV(MixupRegressor(), {"alpha": alphas}, cv=cv)``, and the same
+    fitted regressor at the end, at the cost of a few plain fits rather than
+    ``len(alphas) * n_splits + 1`` of them, because all the networks of the
+    search train together as one. With ``normalize_y``, each split's members
+    standardise the targets with their own training rows' mean and scale, as a
+    plain fit on the split would.
+
+    %(how)s
+
+    Parameters
+    ----------
+    %(parameters)s
+
+    Attributes
+    ----------
+    %(attributes)s
+
+    See Also
+    --------
+    MixupRegressor : One ``alpha``, searched e.g. with ``GridSearchCV``.
+    MixupClassifierCV : The classifier counterpart.
+    sklearn.linear_model.RidgeCV : The same idea for ridge's ``alpha``.
+
+    References
+    ----------
+    .. [1] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
+       Empirical Risk Minimization", ICLR 2018. https://arxiv.org/abs/1710.09412
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skmixup import MixupRegressorCV
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    >>> reg = MixupRegressorCV(
+    ...     alphas=[0, 0.2], cv=3, max_epochs=50, random_state=0).fit(X, y)
+    >>> reg.alpha_ in (0, 0.2), reg.score(X, y) > 0.9
+    (True, True)
+    """
+
+    _plain_estimator = MixupRegressor
+
+    def __init__(self, *, alphas=DEFAULT_ALPHAS, cv=5, **params):
+        super().__init__(**params)
+        del self.alpha  # a parameter of the plain estimator, not of this one
+        self.alphas = alphas
+        self.cv = cv
+
+    def _member_score(self, pred, Y_test) -> float:
+        return float(r2_score(Y_test, pred))
+
+
+_NORMALIZE_Y = """
+
+    normalize_y : bool, default=True
+        Standardise the targets before training and undo it at predict time;
+        each split's members use their own training rows' mean and scale."""
+
+_fill(MixupClassifierCV)
+_fill(MixupRegressorCV, _NORMALIZE_Y)

@@ -1,0 +1,398 @@
+"""Many MLPs trained as one: the stacked module, its batches and its skorch net.
+
+The cross-validated estimators train every (alpha, split) pair at once. Member
+``k`` of a :class:`StackedMLP` has its own weights (``weights[i][k]``), every
+layer is one batched matrix product over the members, and one optimizer step
+updates them all. Adam, AdamW and SGD act element by element, so this is the
+same as stepping ``K`` separate optimizers.
+
+The data are stored once. Each step takes one slice of a shared shuffled order
+of the rows; every member keeps only the slice's rows that are in its own
+training set, in a random order, and pairs them with a second random order of
+the same rows (its mixup partners). Held-out rows are never gathered for that
+member, neither as rows nor as partners.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import torch
+from skorch import NeuralNet
+from torch import Tensor, nn
+
+from ._mixing import sample_lambda
+from ._modules import _ACTIVATIONS, MLP, _apply_derivative
+from ._net import EpochSummaryHistory
+
+# Steps whose row indices are drawn at once: amortises the sorting kernels while
+# bounding the index buffers (steps x members x rows int64) to a few MB.
+_CHUNK_STEPS = 256
+# Rows per forward pass when scoring: activations stay in cache.
+_FORWARD_ROWS = 4096
+
+
+class StackedMLP(nn.Module):
+    """``n_members`` independent :class:`MLP` networks with stacked weights.
+
+    Layer ``i`` holds ``weights[i]`` of shape ``(n_members, n_in, n_out)`` and
+    ``biases[i]`` of shape ``(n_members, 1, n_out)``; each member is initialised
+    like ``torch.nn.Linear`` (uniform in ``+-1/sqrt(n_in)``), as in :class:`MLP`.
+    """
+
+    def __init__(
+        self,
+        n_members: int,
+        n_features_in: int,
+        n_outputs: int,
+        hidden_layer_sizes: Sequence[int] = (128, 128),
+        activation: str = "relu",
+    ) -> None:
+        super().__init__()
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}."
+            )
+        self.sizes = [int(n_features_in), *map(int, hidden_layer_sizes), int(n_outputs)]
+        self.activation = activation
+        self.n_members = int(n_members)
+        self.n_outputs = int(n_outputs)
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True):
+            bound = 1.0 / math.sqrt(n_in)
+            self.weights.append(_uniform((n_members, n_in, n_out), bound))
+            self.biases.append(_uniform((n_members, 1, n_out), bound))
+        self._act = _ACTIVATIONS[activation]()
+
+    def forward(self, X: Tensor, members: Tensor | None = None) -> Tensor:
+        """Outputs of shape ``(members, n, n_outputs)``.
+
+        ``X`` is ``(n, n_features_in)`` (the same rows for every member) or
+        ``(members, n, n_features_in)``; ``members`` selects some members.
+        """
+        h = X
+        last = len(self.weights) - 1
+        for i, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            if members is not None:
+                W, b = W[members], b[members]
+            h = torch.matmul(h, W) + b
+            if i < last:
+                h = self._act(h)
+        return h
+
+    @torch.no_grad()
+    def loss_and_grad(
+        self, X: Tensor, target: Tensor, loss: str, weight: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Forward pass, per-member losses, and their gradients in ``param.grad``.
+
+        The stacked form of :meth:`MLP.loss_and_grad`: member ``k``'s loss is the
+        ``weight[k]``-weighted mean of its row losses, and its weights receive
+        the gradient of that loss alone.
+
+        Parameters
+        ----------
+        X : Tensor of shape (n_members, n, n_features_in)
+            Each member's input rows.
+        target : Tensor of shape (n_members, n, n_outputs)
+            Class probabilities (``loss="cross_entropy"``) or values
+            (``loss="squared_error"``).
+        loss : {"cross_entropy", "squared_error"}
+            Per-row loss.
+        weight : Tensor of shape (n_members, n)
+            Row weights; a member whose weights are all zero gets zero gradients.
+
+        Returns
+        -------
+        output : Tensor of shape (n_members, n, n_outputs)
+        member_loss : Tensor of shape (n_members,)
+        """
+        weights, biases = self.weights, self.biases
+        last = len(weights) - 1
+        activations = [X]
+        h = X
+        for i in range(last + 1):
+            h = torch.baddbmm(biases[i], h, weights[i])
+            if i < last:
+                h = self._act(h)
+            activations.append(h)
+        out = h
+        if loss == "cross_entropy":
+            log_p = torch.log_softmax(out, dim=2)
+            row_loss = -(target * log_p).sum(dim=2)
+            grad = log_p.exp_().mul_(target.sum(dim=2, keepdim=True)).sub_(target)
+        elif loss == "squared_error":
+            diff = out - target
+            row_loss = diff.square().mean(dim=2)
+            grad = diff.mul_(2.0 / out.shape[2])
+        else:
+            raise ValueError(
+                f"loss must be 'cross_entropy' or 'squared_error', got {loss!r}."
+            )
+        row_w = weight / weight.sum(dim=1, keepdim=True).clamp_min(1e-12)
+        member_loss = (row_loss * row_w).sum(dim=1)
+        grad.mul_(row_w.unsqueeze(2))
+        for i in range(last, -1, -1):
+            weights[i].grad = torch.bmm(activations[i].transpose(1, 2), grad)
+            biases[i].grad = grad.sum(dim=1, keepdim=True)
+            if i > 0:
+                grad = _apply_derivative(
+                    self.activation,
+                    activations[i],
+                    torch.bmm(grad, weights[i].transpose(1, 2)),
+                )
+        return out, member_loss
+
+    def member(self, k: int) -> MLP:
+        """Member ``k`` as a plain :class:`MLP` with a copy of its weights."""
+        mlp = MLP(self.sizes[0], self.sizes[-1], self.sizes[1:-1], self.activation)
+        linears = [m for m in mlp.layers if isinstance(m, nn.Linear)]
+        with torch.no_grad():
+            for layer, W, b in zip(linears, self.weights, self.biases, strict=True):
+                layer.weight.copy_(W[k].t())
+                layer.bias.copy_(b[k, 0])
+        return mlp.to(self.weights[0].device)
+
+
+def _uniform(shape: tuple[int, ...], bound: float) -> nn.Parameter:
+    return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+
+
+class MemberData(torch.utils.data.Dataset):
+    """Rows stored once, and which of them each split trains on.
+
+    ``packed`` is ``[X | Y | sample_weight]`` (the weight column only when
+    given), one gather per step fetching all three; ``train_mask`` is a boolean
+    ``(n_splits, n)`` matrix.
+    """
+
+    def __init__(
+        self, packed: Tensor, train_mask: Tensor, n_features: int, weighted: bool
+    ) -> None:
+        if train_mask.shape[1] != len(packed):
+            raise ValueError("train_mask must have one column per row.")
+        self.packed = packed
+        self.train_mask = train_mask
+        self.n_features = n_features
+        self.weighted = weighted
+
+    def __len__(self) -> int:
+        return len(self.packed)
+
+    def __getitem__(self, i):
+        return self.packed[i]
+
+
+class StackedBatchIterator:
+    """One epoch of mixed, per-member batches over a :class:`MemberData`.
+
+    Step ``s`` takes rows ``order[s * rows_per_step:(s + 1) * rows_per_step]`` of
+    a shared random order. Member ``k`` keeps those in its training set, in a
+    random order, and mixes row ``p`` with row ``p`` of a second random order of
+    the same rows, with its own ``lambda ~ Beta(alpha_k, alpha_k)``. Its row
+    slots past its count are filled with one of its own rows at weight 0, so a
+    held-out row is never gathered for it. Each member thus sees each of its
+    training rows exactly once per epoch. Yields ``(X, target, weight)`` of
+    shapes ``(K, rows_per_step, n_features)``, ``(K, rows_per_step, n_outputs)``
+    and ``(K, rows_per_step)``.
+    """
+
+    def __init__(
+        self,
+        data: MemberData,
+        member_split: Tensor,
+        alphas: Sequence[float],
+        rows_per_step: int,
+        generator: torch.Generator,
+        target_shift: Tensor | None = None,
+        target_scale: Tensor | None = None,
+    ) -> None:
+        self.data = data
+        # Per-member target standardisation, (K, 1, n_outputs): mixing commutes
+        # with it, so it is applied to the mixed targets.
+        self.target_shift = target_shift
+        self.target_scale = target_scale
+        self.member_split = member_split
+        self.alphas = [float(a) for a in alphas]
+        self.rows_per_step = int(rows_per_step)
+        self.generator = generator
+        # A row each member always trains on: the filler of its empty slots.
+        self.filler = data.train_mask.float().argmax(dim=1)[member_split]
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.data) / self.rows_per_step)
+
+    def _lambdas(self, n_steps: int) -> Tensor:
+        """One coefficient per member and step, drawn per alpha for the epoch."""
+        device = self.data.packed.device
+        lam = torch.ones(n_steps, len(self.alphas), device=device)
+        for alpha in sorted(set(self.alphas)):
+            cols = [k for k, a in enumerate(self.alphas) if a == alpha]
+            if alpha == 0:
+                continue
+            if math.isinf(alpha):
+                lam[:, cols] = 0.5
+                continue
+            draws = sample_lambda(
+                alpha, n_steps * len(cols), generator=self.generator, device=device
+            )
+            lam[:, cols] = draws.reshape(n_steps, len(cols))
+        return lam.reshape(n_steps, -1, 1, 1)
+
+    def _chunk(self, rows: Tensor) -> tuple[Tensor, Tensor]:
+        """Gather indices ``(C, 2 * K * B)`` and row weights ``(C, K, B)``."""
+        n_chunk, width = rows.shape
+        n_members = len(self.member_split)
+        pad = rows < 0
+        # own[c, k, p]: row p of step c is in member k's training set.
+        mask = self.data.train_mask[:, rows.clamp_min(0)] & ~pad
+        own = mask.index_select(0, self.member_split).transpose(0, 1)
+        held_out = (~own).float()
+        sides = []
+        for _ in range(2):
+            keys = torch.rand(
+                n_chunk, n_members, width, generator=self.generator, device=rows.device
+            )
+            order = (keys + 2 * held_out).argsort(dim=2)
+            ids = rows[:, None, :].expand(-1, n_members, -1).gather(2, order)
+            sides.append(ids)
+        # Own rows come first in both orders; the rest become filler at weight 0.
+        valid = own.sum(dim=2, keepdim=True) > torch.arange(width, device=rows.device)
+        filler = self.filler[None, :, None]
+        sides = [torch.where(valid, ids, filler) for ids in sides]
+        index = torch.stack(sides, dim=1).reshape(n_chunk, -1)
+        return index, valid.float()
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+        data, width = self.data, self.rows_per_step
+        packed, d = data.packed, data.n_features
+        n_steps, n_members = len(self), len(self.member_split)
+        order = torch.randperm(
+            len(data), generator=self.generator, device=packed.device
+        )
+        # A short last step is padded with -1 (held out for every member).
+        order = torch.cat([order, order.new_full((n_steps * width - len(data),), -1)])
+        lam = self._lambdas(n_steps)
+        n_out = packed.shape[1] - d - int(data.weighted)
+        for start in range(0, n_steps, _CHUNK_STEPS):
+            stop = min(start + _CHUNK_STEPS, n_steps)
+            rows = order[start * width : stop * width].reshape(-1, width)
+            index, valid = self._chunk(rows)
+            for s in range(stop - start):
+                pair = packed.index_select(0, index[s]).view(2, n_members, width, -1)
+                mixed = torch.lerp(pair[1], pair[0], lam[start + s])
+                weight = valid[s]
+                if data.weighted:
+                    # Pair (i, j) weighs w_i * w_j, as in MixupNet.
+                    weight = weight * pair[0, :, :, -1] * pair[1, :, :, -1]
+                target = mixed[..., d : d + n_out]
+                if self.target_shift is not None:
+                    target = (target - self.target_shift) / self.target_scale
+                yield mixed[..., :d], target, weight
+
+
+class StackedMixupNet(NeuralNet):
+    """A skorch net that trains a :class:`StackedMLP` on :class:`MemberData`.
+
+    Only the extension points change: ``get_iterator`` hands out the
+    per-member batches of :class:`StackedBatchIterator`, ``train_step_single``
+    computes closed-form gradients, and the history keeps one summary per epoch
+    plus each member's mean training loss (``event_member_loss``).
+
+    Parameters
+    ----------
+    module : StackedMLP
+        The stacked networks.
+    member_alphas : sequence of float
+        Each member's mixup ``alpha`` (``0``: no mixing; ``inf``: ``lambda=0.5``).
+    member_split : sequence of int
+        Each member's row of ``MemberData.train_mask``.
+    target_shift, target_scale : array-like of shape (K, n_outputs), default=None
+        Each member trains on ``(target - shift) / scale``.
+    random_state : int
+        Seed of the shuffling, lambda and partner draws.
+    **kwargs
+        Every other :class:`~skorch.NeuralNet` parameter; ``batch_size`` is the
+        number of rows of the shared order taken per step.
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        member_alphas,
+        member_split,
+        target_shift=None,
+        target_scale=None,
+        random_state=0,
+        **kwargs,
+    ):
+        super().__init__(module, *args, **kwargs)
+        self.member_alphas = member_alphas
+        self.member_split = member_split
+        self.target_shift = target_shift
+        self.target_scale = target_scale
+        self.random_state = random_state
+
+    def initialize_history(self):
+        self.history_ = EpochSummaryHistory()
+        return self
+
+    def initialize(self):
+        super().initialize()
+        self.generator_ = torch.Generator(device=torch.device(self.device))
+        self.generator_.manual_seed(int(self.random_state))
+        self._loss_name = (
+            "cross_entropy"
+            if isinstance(self.criterion_, nn.CrossEntropyLoss)
+            else "squared_error"
+        )
+        self._loss_sum = torch.zeros(len(self.member_alphas), device=self.device)
+        return self
+
+    def _zero_grad_optimizer(self, set_to_none=None):
+        # loss_and_grad assigns every .grad; zeroing first would be wasted work.
+        pass
+
+    def get_iterator(self, dataset, training=False):
+        if not training or not isinstance(dataset, MemberData):
+            return super().get_iterator(dataset, training=training)
+        device = dataset.packed.device
+        split = torch.as_tensor(self.member_split, device=device)
+        shift, scale = (
+            None if t is None else torch.as_tensor(t, device=device).unsqueeze(1)
+            for t in (self.target_shift, self.target_scale)
+        )
+        return StackedBatchIterator(
+            dataset,
+            split,
+            self.member_alphas,
+            self.batch_size,
+            self.generator_,
+            target_shift=shift,
+            target_scale=scale,
+        )
+
+    def train_step_single(self, batch, **fit_params):
+        X, target, weight = batch
+        _, member_loss = self.module_.loss_and_grad(X, target, self._loss_name, weight)
+        self._loss_sum += member_loss
+        return {"loss": member_loss.mean(), "y_pred": None}
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        self._loss_sum.zero_()
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        n_steps = math.ceil(len(dataset_train) / self.batch_size)
+        member_loss = (self._loss_sum / n_steps).tolist()
+        if not all(map(math.isfinite, member_loss)):
+            raise FloatingPointError(
+                f"The training loss became non-finite in epoch {len(self.history)}; "
+                "try a smaller learning rate or scaling the features (e.g. "
+                "StandardScaler) or, for regression, the target."
+            )
+        self.history.record("event_member_loss", member_loss)
+        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)

@@ -1,0 +1,341 @@
+"""MixupClassifierCV and MixupRegressorCV, and the stacked training under them."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_friedman1
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    ShuffleSplit,
+    StratifiedKFold,
+    cross_val_score,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmixup import (
+    MLP,
+    MixupClassifier,
+    MixupClassifierCV,
+    MixupRegressor,
+    MixupRegressorCV,
+)
+from skmixup._stacked import (
+    MemberData,
+    StackedBatchIterator,
+    StackedMixupNet,
+    StackedMLP,
+)
+
+FAST = {"max_epochs": 5, "batch_size": 32, "device": "cpu", "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def clf_data():
+    X, y = make_classification(
+        n_samples=300, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+@pytest.fixture(scope="module")
+def smooth_data():
+    # A noiseless smooth target: the larger alpha, the more mixup's pull toward
+    # chords between rows costs, so the alphas rank clearly.
+    X, y = make_friedman1(n_samples=300, n_features=5, noise=0.0, random_state=0)
+    return X, y
+
+
+# -- the stacked module ------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
+def test_stacked_closed_form_gradients_match_autograd(activation, loss):
+    torch.manual_seed(0)
+    K, n, d, c = 4, 9, 5, 3
+    module = StackedMLP(K, d, c, (7, 6), activation).double()
+    X = torch.randn(K, n, d, dtype=torch.float64)
+    if loss == "cross_entropy":
+        target = torch.softmax(torch.randn(K, n, c, dtype=torch.float64), dim=2)
+    else:
+        target = torch.randn(K, n, c, dtype=torch.float64)
+    weight = torch.rand(K, n, dtype=torch.float64)
+    weight[0, :4] = 0  # empty slots
+    weight[1] = 0  # a member with no rows this step
+
+    out, member_loss = module.loss_and_grad(X, target, loss, weight)
+    closed = [p.grad.clone() for p in module.parameters()]
+    module.zero_grad()
+    pred = module(X)
+    if loss == "cross_entropy":
+        rows = -(target * torch.log_softmax(pred, dim=2)).sum(dim=2)
+    else:
+        rows = (pred - target).square().mean(dim=2)
+    norm = weight / weight.sum(dim=1, keepdim=True).clamp_min(1e-12)
+    expected = (rows * norm).sum(dim=1)
+    expected.sum().backward()
+    torch.testing.assert_close(out, pred.detach())
+    torch.testing.assert_close(member_loss, expected.detach())
+    for got, param in zip(closed, module.parameters(), strict=True):
+        torch.testing.assert_close(got, param.grad)
+    assert all((p.grad[1] == 0).all() for p in module.parameters())
+
+
+def test_member_is_a_plain_mlp_with_the_same_outputs():
+    torch.manual_seed(0)
+    module = StackedMLP(3, 4, 2, (8,), "tanh")
+    X = torch.randn(10, 4)
+    stacked = module(X)
+    for k in range(3):
+        member = module.member(k)
+        assert type(member) is MLP
+        torch.testing.assert_close(member(X), stacked[k])
+
+
+# -- batches: own rows only, once per epoch -----------------------------------
+
+
+def _member_data(n=103, n_splits=4, weighted=False, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 3).astype(np.float32)
+    Y = np.eye(2, dtype=np.float32)[rng.randint(0, 2, n)]
+    # Column 0 of X is the row id, so a batch tells which rows it holds.
+    X[:, 0] = np.arange(n)
+    columns = [X, Y] + ([rng.rand(n, 1).astype(np.float32) + 0.5] if weighted else [])
+    splits = list(KFold(n_splits).split(X))
+    mask = np.ones((n_splits + 1, n), dtype=bool)
+    for s, (_, test) in enumerate(splits):
+        mask[s, test] = False
+    data = MemberData(
+        torch.from_numpy(np.hstack(columns)), torch.from_numpy(mask), 3, weighted
+    )
+    return data, mask
+
+
+def test_each_member_trains_on_its_own_rows_once_per_epoch_partners_included():
+    data, mask = _member_data()
+    alphas = [0.0, 0.4, 1.0]
+    member_split = torch.arange(len(mask)).repeat_interleave(len(alphas))
+    batch_size = 8
+    fraction = mask[:-1].sum(axis=1).min() / mask.shape[1]
+    rows_per_step = math.ceil(batch_size / fraction)
+    it = StackedBatchIterator(
+        data,
+        member_split,
+        alphas * len(mask),
+        rows_per_step,
+        torch.Generator().manual_seed(0),
+    )
+    # Record the rows each unmixed (alpha=0) member receives; partners are
+    # checked in test_partners_are_own_rows_of_the_same_step.
+    K = len(member_split)
+    seen = [[] for _ in range(K)]
+    own_counts = []
+    for X, _, weight in it:
+        assert X.shape == (K, rows_per_step, 3) and weight.shape == (K, rows_per_step)
+        own_counts.append(weight.sum(dim=1))
+        # alpha=0 members are unmixed: their inputs are exactly their rows.
+        for k in range(0, K, len(alphas)):
+            ids = X[k, :, 0].round().long()
+            allowed = torch.from_numpy(mask[member_split[k]])
+            assert allowed[ids].all()  # fillers are own rows too
+            seen[k] += ids[weight[k] > 0].tolist()
+    for k in range(0, K, len(alphas)):
+        expected = np.flatnonzero(mask[member_split[k]])
+        assert sorted(seen[k]) == expected.tolist()
+    # About batch_size own rows per step for the split members (the refit
+    # members take all rows_per_step).
+    mean_own = torch.stack(own_counts).mean(dim=0)
+    split_members = member_split < len(mask) - 1
+    assert (mean_own[split_members] - batch_size).abs().max() < 1.0
+    assert len(it) == math.ceil(mask.shape[1] / rows_per_step)
+
+
+def test_partners_are_own_rows_of_the_same_step():
+    data, mask = _member_data()
+    member_split = torch.arange(len(mask))
+    it = StackedBatchIterator(
+        data, member_split, [1.0] * len(mask), 30, torch.Generator().manual_seed(1)
+    )
+    for start in range(0, len(data), 30 * 4):
+        rows = torch.arange(start, min(start + 120, len(data)))
+        rows = torch.cat([rows, rows.new_full((120 - len(rows),), -1)]).reshape(4, 30)
+        index, valid = it._chunk(rows)
+        index = index.reshape(4, 2, len(mask), 30)
+        for c in range(4):
+            for k in range(len(mask)):
+                n_own = int(valid[c, k].sum())
+                first, partner = index[c, :, k, :n_own]
+                step_rows = set(rows[c][rows[c] >= 0].tolist())
+                own = {r for r in step_rows if mask[k, r]}
+                assert set(first.tolist()) == own == set(partner.tolist())
+                # Fillers are own rows of the member, never held-out ones.
+                assert mask[k, index[c, :, k].reshape(-1).numpy()].all()
+
+
+def _train_stacked(data, n_members_per_split, seed=0, epochs=3):
+    n_splits = data.train_mask.shape[0]
+    member_split = np.repeat(np.arange(n_splits), n_members_per_split).tolist()
+    torch.manual_seed(seed)
+    module = StackedMLP(len(member_split), 3, 2, (16,), "relu")
+    net = StackedMixupNet(
+        module,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        optimizer__fused=True,
+        lr=1e-2,
+        max_epochs=epochs,
+        batch_size=10,
+        train_split=None,
+        member_alphas=[0.0, 1.0] * n_splits,
+        member_split=member_split,
+        random_state=seed,
+    )
+    return net.fit(data, None).module_
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_poisoned_held_out_rows_leave_their_members_unchanged(weighted):
+    data, mask = _member_data(weighted=weighted)
+    clean = _train_stacked(data, 2)
+    held_out = torch.from_numpy(~mask[1])
+    poisoned = data.packed.clone()
+    poisoned[held_out, :3] = 1e4  # inputs
+    poisoned[held_out, 3:5] = poisoned[held_out, 3:5].flip(1)  # labels
+    if weighted:
+        poisoned[held_out, 5] = 1e3
+    dirty = _train_stacked(MemberData(poisoned, data.train_mask, 3, weighted), 2)
+    for p_clean, p_dirty in zip(clean.parameters(), dirty.parameters(), strict=True):
+        # Split 1's members (2 and 3) never touch the poisoned rows: same bits.
+        assert torch.equal(p_clean[2:4], p_dirty[2:4])
+        # Every other member trains on them, so the test can fail.
+        assert not torch.equal(p_clean[:2], p_dirty[:2])
+        assert not torch.equal(p_clean[-2:], p_dirty[-2:])
+
+
+# -- the estimators ----------------------------------------------------------
+
+
+def test_ranking_agrees_with_gridsearch(smooth_data):
+    X, y = smooth_data
+    alphas = [0.0, 0.5, 4.0]
+    cv = KFold(3, shuffle=True, random_state=0)
+    params = {"max_epochs": 40, "batch_size": 16, "device": "cpu", "random_state": 0}
+    search = GridSearchCV(MixupRegressor(**params), {"alpha": alphas}, cv=cv).fit(X, y)
+    ours = MixupRegressorCV(alphas=alphas, cv=cv, **params).fit(X, y)
+    slow, fast = search.cv_results_, ours.cv_results_
+    assert slow["rank_test_score"].tolist() == [1, 2, 3]
+    assert fast["rank_test_score"].tolist() == slow["rank_test_score"].tolist()
+    assert ours.alpha_ == search.best_params_["alpha"] == 0.0
+    # The score gaps between alphas (0.03 to 0.12 in R^2) are several fold
+    # standard deviations; the two paths agree within fold noise: the standard
+    # error of a 3-fold mean, with the larger of the two stds.
+    noise = np.maximum(slow["std_test_score"], fast["std_test_score"]) / np.sqrt(2)
+    diff = np.abs(slow["mean_test_score"] - fast["mean_test_score"])
+    assert (diff <= 2 * noise + 0.01).all(), (diff, noise)
+    assert fast["params"] == [{"alpha": a} for a in alphas]
+    assert list(fast["param_alpha"]) == alphas
+    assert ours.best_score_ == fast["mean_test_score"][0]
+
+
+def test_alpha_zero_reproduces_plain_erm_cv_score(smooth_data):
+    X, y = smooth_data
+    cv = KFold(3, shuffle=True, random_state=1)
+    params = {"max_epochs": 40, "batch_size": 16, "device": "cpu"}
+    # Seed-to-seed spread of the plain estimator's own CV score: the scale at
+    # which two runs with different batches and initial weights can differ.
+    plain = [
+        cross_val_score(
+            MixupRegressor(alpha=0.0, random_state=s, **params),
+            X,
+            y,
+            cv=cv,
+        ).mean()
+        for s in (0, 1)
+    ]
+    ours = MixupRegressorCV(alphas=[0], cv=cv, random_state=0, **params).fit(X, y)
+    spread = abs(plain[0] - plain[1])
+    assert abs(ours.best_score_ - np.mean(plain)) <= max(3 * spread, 0.02), (
+        ours.best_score_,
+        plain,
+    )
+
+
+def test_classifier_fits_like_a_plain_classifier_in_a_pipeline(clf_data):
+    X, y = clf_data
+    labels = np.array(["a", "b", "c"])[y]
+    pipe = make_pipeline(
+        StandardScaler(), MixupClassifierCV(alphas=[0, 0.4], cv=3, **FAST)
+    )
+    pipe.fit(X, labels)
+    est = pipe[-1]
+    assert isinstance(est, MixupClassifier)
+    assert type(est.net_.module_) is MLP
+    assert est.classes_.tolist() == ["a", "b", "c"] and est.n_features_in_ == 6
+    assert est.alpha_ in (0, 0.4) and est.n_iter_ == FAST["max_epochs"]
+    assert len(est.loss_curve_) == FAST["max_epochs"]
+    proba = pipe.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    assert pipe.score(X, labels) > 0.7
+    assert set(est.cv_results_) >= {
+        "params",
+        "param_alpha",
+        "split0_test_score",
+        "split2_test_score",
+        "mean_test_score",
+        "std_test_score",
+        "rank_test_score",
+    }
+    # Same seed, same predictions; clone gives an unfitted twin.
+    again = clone(pipe).fit(X, labels)
+    np.testing.assert_array_equal(again.predict_proba(X), proba)
+
+
+def test_int_cv_is_stratified_for_classifiers(clf_data, monkeypatch):
+    X, y = clf_data
+    seen = []
+    original = StratifiedKFold.split
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.n_splits)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(StratifiedKFold, "split", spy)
+    MixupClassifierCV(alphas=[0], cv=4, **{**FAST, "max_epochs": 1}).fit(X, y)
+    assert seen == [4]
+
+
+def test_any_splitter_works_even_overlapping_test_sets(clf_data):
+    X, y = clf_data
+    cv = ShuffleSplit(n_splits=3, test_size=0.3, random_state=0)
+    est = MixupClassifierCV(alphas=[0, 1.0], cv=cv, **FAST).fit(X, y)
+    assert "split2_test_score" in est.cv_results_
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("module", MLP), ("early_stopping", True)],
+)
+def test_unsupported_parameters_are_named(clf_data, param, value):
+    X, y = clf_data
+    est = MixupClassifierCV(alphas=[0], cv=3, **FAST).set_params(**{param: value})
+    with pytest.raises(ValueError, match=f"does not support {param}=.*GridSearchCV"):
+        est.fit(X, y)
+
+
+def test_bad_alphas_are_rejected(clf_data):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="alphas must be"):
+        MixupClassifierCV(alphas=[0.1, -1], **FAST).fit(X, y)
+
+
+def test_parameters_are_the_plain_ones_with_alphas_and_cv():
+    plain = set(MixupClassifier().get_params())
+    ours = set(MixupClassifierCV().get_params())
+    assert ours == (plain - {"alpha"}) | {"alphas", "cv"}
+    assert "alpha" not in vars(MixupClassifierCV())
