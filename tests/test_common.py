@@ -2,7 +2,12 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmixup import MixupClassifier, MixupRegressor
+from skmixup import (
+    MixupClassifier,
+    MixupClassifierCV,
+    MixupRegressor,
+    MixupRegressorCV,
+)
 
 # Checks that cannot pass, each with the reason. Keep this the only such list.
 EXPECTED_FAILED_CHECKS = {
@@ -17,6 +22,55 @@ EXPECTED_FAILED_CHECKS = {
 ESTIMATORS = [
     MixupClassifier(max_epochs=20, batch_size=32, device="cpu", random_state=0),
     MixupRegressor(max_epochs=20, batch_size=32, device="cpu", random_state=0),
+    # Two alphas and three splits keep the stacked search small.
+    MixupClassifierCV(
+        alphas=(0, 0.4),
+        cv=3,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupRegressorCV(
+        alphas=(0, 0.4),
+        cv=3,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    # Variants take other code paths: partners from the whole training set,
+    # hidden-layer mixing through autograd, Dirichlet weights, schedules.
+    MixupClassifier(
+        pairing="same_class",
+        manifold=True,
+        n_mixed=3,
+        final_unmixed_epochs=5,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupRegressor(
+        pairing="label_distance",
+        per_sample_lambda=True,
+        mix_probability=0.5,
+        alternate_epochs=2,
+        dropout=0.1,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupClassifier(
+        alpha=float("inf"),
+        mix_on="inputs",
+        pairing="knn",
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
 ]
 
 
