@@ -25,6 +25,7 @@ from ._base import (
     _OPTIMIZERS,
     _PREDICT_BATCH_SIZE,
     _SHARED_PARAMETERS,
+    _SHARED_REFERENCES,
     _cuda_indices,
     _writable,
     resolve_device,
@@ -226,7 +227,7 @@ class _StackedSearchMixin:
             iterator_valid__batch_size=_PREDICT_BATCH_SIZE,
             train_split=None,
             device=device,
-            alpha=self.alpha_ if math.isfinite(self.alpha_) else 0.0,
+            alpha=self.alpha_,
             random_state=seed,
             verbose=self.verbose,
             **self._optimizer_kwargs(optimizer, device),
@@ -338,6 +339,7 @@ def _fill(cls, extra_parameters: str = ""):
             "%(parameters)s", _CV_PARAMETERS + _OTHER_PARAMETERS + extra_parameters
         )
         .replace("%(attributes)s", _CV_ATTRIBUTES)
+        .replace("%(references)s", _SHARED_REFERENCES)
     )
     cls.__init__.__signature__ = _cv_signature(cls._plain_estimator)
     cls._parameter_constraints = _cv_constraints(cls._plain_estimator)
@@ -374,8 +376,7 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
 
     References
     ----------
-    .. [1] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
-       Empirical Risk Minimization", ICLR 2018. https://arxiv.org/abs/1710.09412
+    %(references)s
 
     Examples
     --------
@@ -434,8 +435,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
 
     References
     ----------
-    .. [1] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
-       Empirical Risk Minimization", ICLR 2018. https://arxiv.org/abs/1710.09412
+    %(references)s
 
     Examples
     --------
