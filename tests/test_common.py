@@ -39,6 +39,38 @@ ESTIMATORS = [
         device="cpu",
         random_state=0,
     ),
+    # Variants take other code paths: partners from the whole training set,
+    # hidden-layer mixing through autograd, Dirichlet weights, schedules.
+    MixupClassifier(
+        pairing="same_class",
+        manifold=True,
+        n_mixed=3,
+        final_unmixed_epochs=5,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupRegressor(
+        pairing="label_distance",
+        per_sample_lambda=True,
+        mix_probability=0.5,
+        alternate_epochs=2,
+        dropout=0.1,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupClassifier(
+        alpha=float("inf"),
+        mix_on="inputs",
+        pairing="knn",
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
 ]
 
 
