@@ -21,6 +21,9 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
     ``lambda * x_i + (1 - lambda) * x_j`` with the soft target
     ``lambda * onehot(y_i) + (1 - lambda) * onehot(y_j)``. Mixup regularises the
     network to behave linearly between training points; ``alpha=0`` turns it off.
+    The parameters from ``mix_on`` to ``final_unmixed_epochs`` select a relative
+    of mixup instead: SamplePairing, same-class or nearest-neighbour partners,
+    C-Mixup, manifold mixup, mixtures of more than two rows, schedules.
     Training runs on a skorch net (``net_``) built inside ``fit``.
 
     Parameters

@@ -20,6 +20,10 @@ class MixupRegressor(RegressorMixin, BaseMixup):
     (every output column alike). ``alpha=0`` turns mixing off. Training runs on a
     skorch net (``net_``) built inside ``fit``.
 
+    The parameters from ``mix_on`` to ``final_unmixed_epochs`` select a relative
+    of mixup instead: SamplePairing, same-class or nearest-neighbour partners,
+    C-Mixup, manifold mixup, mixtures of more than two rows, schedules.
+
     Parameters
     ----------
     %(parameters)s
