@@ -196,7 +196,8 @@ def _paired_section(
             "",
             f"Cells: {unit}, mean ± standard error over repeats that share the "
             f"split and seed (negative: better than `{baseline}`); ▼/▲ mark a "
-            "mean more than two standard errors below/above zero.",
+            "mean more than two standard errors below/above zero (not shown for a "
+            "single repeat).",
             "",
             "| dataset | " + " | ".join(cols) + " |",
             "|" + "---|" * (len(cols) + 1),
@@ -211,7 +212,9 @@ def _paired_section(
                     cells.append("n/a" if (dataset, m) in skipped else "—")
                     continue
                 mean, se = here.loc[m, "mean"], here.loc[m, "se"]
-                mark = " ▼" if mean < -2 * se else " ▲" if mean > 2 * se else ""
+                mark = ""
+                if here.loc[m, "count"] > 1:  # one repeat has no error to compare
+                    mark = " ▼" if mean < -2 * se else " ▲" if mean > 2 * se else ""
                 cells.append(f"{mean:+.1f} ± {se:.1f}{mark}")
             lines.append("| " + " | ".join(cells) + " |")
         lines += [
@@ -223,8 +226,9 @@ def _paired_section(
         for m in cols:
             d = sub[sub["method"] == m]
             better, worse = int((d["mean"] < 0).sum()), int((d["mean"] > 0).sum())
-            clear_b = int((d["mean"] < -2 * d["se"]).sum())
-            clear_w = int((d["mean"] > 2 * d["se"]).sum())
+            several = d["count"] > 1
+            clear_b = int((several & (d["mean"] < -2 * d["se"])).sum())
+            clear_w = int((several & (d["mean"] > 2 * d["se"])).sum())
             lines.append(
                 f"| `{m}` | {better} ({clear_b}) | {worse} ({clear_w}) | {len(d)} |"
             )
@@ -394,8 +398,14 @@ def _variants_plot(plt, rows: list[dict], out_dir: Path) -> Path:
             xerr=sub["se"],
             capsize=2,
             color=[
-                "#3a7" if m < -2 * e else "#c44" if m > 2 * e else "#999"
-                for m, e in zip(sub["mean"], sub["se"], strict=True)
+                "#999"
+                if n < 2
+                else "#3a7"
+                if m < -2 * e
+                else "#c44"
+                if m > 2 * e
+                else "#999"
+                for m, e, n in zip(sub["mean"], sub["se"], sub["count"], strict=True)
             ],
         )
         ax.axvline(0, color="k", linewidth=0.6)
