@@ -311,9 +311,7 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
                 y_pred = self.module_.forward_mixed(X_parts, weights, layer)
             if mix_on != "inputs":
                 yi = _mix_targets(y_parts, weights, y_pred.shape[-1], y_pred.dtype)
-            loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
-            loss.backward()
-            return {"loss": loss, "y_pred": y_pred}
+            return self._backward(y_pred, yi, Xi, wi)
         if mix_on != "targets":
             Xi = _mix_parts(X_parts, weights)
         if mix_on == "inputs":
@@ -323,9 +321,7 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
             # One-hot width unknown until the module has answered.
             y_pred = self.infer(Xi, **fit_params)
             yi = _mix_targets(y_parts, weights, y_pred.shape[-1], y_pred.dtype)
-            loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
-            loss.backward()
-            return {"loss": loss, "y_pred": y_pred}
+            return self._backward(y_pred, yi, Xi, wi)
         yi = _mix_targets(y_parts, weights, n_classes, Xi.dtype)
         return self._step(Xi, yi, wi, fit_params)
 
@@ -335,7 +331,10 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         if closed_form is not None:
             y_pred, loss = self.module_.loss_and_grad(Xi, yi, closed_form, wi)
             return {"loss": loss, "y_pred": y_pred}
-        y_pred = self.infer(Xi, **fit_params)
+        return self._backward(self.infer(Xi, **fit_params), yi, Xi, wi)
+
+    def _backward(self, y_pred, yi, Xi, wi):
+        """Loss of ``y_pred`` against ``yi`` and its gradients, through autograd."""
         loss = self.get_loss(y_pred, yi, X=Xi, training=True, sample_weight=wi)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
