@@ -77,6 +77,9 @@ class StackedMLP(nn.Module):
             self.weights.append(_uniform(shape, bound))
             self.biases.append(_uniform((n_members, 1, n_out), bound))
         self._act = _ACTIVATIONS[activation]()
+        # Plain tuples for the per-step code: ParameterList indexing is slow.
+        # .to() and .double() keep the Parameter objects, so these stay valid.
+        self._params = (tuple(self.weights), tuple(self.biases))
         self._work: list[Tensor] = []
         self._work_key: tuple | None = None
 
@@ -123,7 +126,7 @@ class StackedMLP(nn.Module):
         output : Tensor of shape (n_members, n, n_outputs)
         member_loss : Tensor of shape (n_members,)
         """
-        weights, biases = self.weights, self.biases
+        weights, biases = self._params
         last = len(weights) - 1
         # Every step writes into the same buffers: a fresh (K, n, 128) activation
         # or (K, 128, 128) gradient is hundreds of kB to MB, and allocating them
@@ -177,11 +180,12 @@ class StackedMLP(nn.Module):
 
     def _workspace(self, shape: tuple[int, int]) -> list[Tensor]:
         """Buffers for the layer outputs, then for the hidden-layer gradients."""
-        key = (tuple(shape), self.weights[0].device, self.weights[0].dtype)
+        first = self._params[0][0]
+        key = (tuple(shape), first.device, first.dtype)
         if self._work_key != key:
             K, n = shape
             widths = self.sizes[1:] + self.sizes[1:-1]
-            self._work = [self.weights[0].new_empty((K, n, w)) for w in widths]
+            self._work = [first.new_empty((K, n, w)) for w in widths]
             self._work_key = key
         return self._work
 
