@@ -219,7 +219,7 @@ VARIANTS: dict[str, Variant] = {
             "both)",
             {"alpha": 0.0, "dropout": p},
         )
-        for p in (0.2, 0.5, 0.8)
+        for p in (0.2, 0.5)
     },
 }
 
@@ -374,8 +374,8 @@ _ABLATION_METHODS = (
     "per-sample", "off-last", "dropout-0.2",
 )  # fmt: skip
 _NOISE_METHODS = (
-    "erm", "mixup-0.4", "mixup-1.0", "mixup-8.0", "mixup-32.0", "dropout-0.5",
-    "dropout-0.8", "dropout-0.5@8",
+    "erm", "mixup-0.4", "mixup-1.0", "mixup-8.0", "mixup-32.0", "dropout-0.2",
+    "dropout-0.5", "dropout-0.5@8",
 )  # fmt: skip
 SUITES["ablation"] = Suite(
     name="ablation",
@@ -405,13 +405,16 @@ SUITES["label-noise"] = Suite(
         "Zhang et al. (2018), Sec. 3.4 on tables: 0/20/50/80% of the training "
         "labels replaced by a uniformly random class, clean test labels; ERM, "
         "mixup at four alphas, plain dropout and mixup+dropout; batch 32, about "
-        "3000 steps (20-200 epochs), 5 repeats"
+        "3000 steps (10-100 epochs), 4 repeats"
     ),
     datasets=PAPER_DATASETS,
     methods=_NOISE_METHODS,
-    repeats=5,
-    max_epochs=200,
-    min_epochs=20,
+    # Long enough on the small sets to memorise labels (Arcene, Arrhythmia and
+    # Iris train 100 epochs); the 100-epoch cap (Arcene's 10,000 features make
+    # every step slow) and 4 repeats keep the suite near 20 min on 2 cores.
+    repeats=4,
+    max_epochs=100,
+    min_epochs=10,
     target_steps=3000,
     batch_size=32,
     label_noise=(0.0, 0.2, 0.5, 0.8),
