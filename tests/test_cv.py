@@ -34,6 +34,16 @@ from skmixup._stacked import (
 FAST = {"max_epochs": 5, "batch_size": 32, "device": "cpu", "random_state": 0}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # These small fits are step-overhead bound: a second thread only adds
+    # synchronisation, and on a busy machine it made single fits 100x slower.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def clf_data():
     X, y = make_classification(
@@ -226,7 +236,9 @@ def test_ranking_agrees_with_gridsearch(smooth_data):
     alphas = [0.0, 0.5, 4.0]
     cv = KFold(3, shuffle=True, random_state=0)
     params = {"max_epochs": 40, "batch_size": 16, "device": "cpu", "random_state": 0}
-    search = GridSearchCV(MixupRegressor(**params), {"alpha": alphas}, cv=cv).fit(X, y)
+    search = GridSearchCV(
+        MixupRegressor(**params), {"alpha": alphas}, cv=cv, refit=False
+    ).fit(X, y)
     ours = MixupRegressorCV(alphas=alphas, cv=cv, **params).fit(X, y)
     slow, fast = search.cv_results_, ours.cv_results_
     assert slow["rank_test_score"].tolist() == [1, 2, 3]
