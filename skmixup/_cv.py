@@ -180,14 +180,16 @@ class _StackedSearchMixin:
         with the plain estimator's default score (accuracy or R^2)."""
         device = module.weights[0].device
         scores = np.empty((n_alphas, len(splits)))
+        # Rows per forward pass: the (members, rows, 128) activations stay a few MB.
+        step = max(256, 4 * _FORWARD_ROWS // n_alphas)
         with torch.no_grad():
             for s, (_, test) in enumerate(splits):
                 members = torch.arange(s * n_alphas, (s + 1) * n_alphas, device=device)
                 X_test = torch.from_numpy(_writable(X[test])).to(device)
                 out = torch.cat(
                     [
-                        module(X_test[i : i + _FORWARD_ROWS], members)
-                        for i in range(0, len(test), _FORWARD_ROWS)
+                        module(X_test[i : i + step], members)
+                        for i in range(0, len(test), step)
                     ],
                     dim=1,
                 )

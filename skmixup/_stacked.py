@@ -26,9 +26,10 @@ from ._mixing import sample_lambda
 from ._modules import _ACTIVATIONS, MLP, _apply_derivative
 from ._net import EpochSummaryHistory
 
-# Steps whose row indices are drawn at once: amortises the sorting kernels while
-# bounding the index buffers (steps x members x rows int64) to a few MB.
-_CHUNK_STEPS = 256
+# Slots (steps x members x rows) whose row indices are drawn at once: enough
+# steps to amortise the sorting kernels (hundreds at batch 16), while each index
+# buffer stays about 2 MB whatever the batch size and number of members.
+_CHUNK_SLOTS = 2**18
 # Rows per forward pass when scoring: activations stay in cache.
 _FORWARD_ROWS = 4096
 
@@ -331,8 +332,9 @@ class StackedBatchIterator:
         order = torch.cat([order, order.new_full((n_steps * width - len(data),), -1)])
         lam = self._lambdas(n_steps)
         n_out = packed.shape[1] - d - int(data.weighted)
-        for start in range(0, n_steps, _CHUNK_STEPS):
-            stop = min(start + _CHUNK_STEPS, n_steps)
+        chunk = max(1, _CHUNK_SLOTS // (n_members * width))
+        for start in range(0, n_steps, chunk):
+            stop = min(start + chunk, n_steps)
             rows = order[start * width : stop * width].reshape(-1, width)
             index, valid = self._chunk(rows)
             for s in range(stop - start):
