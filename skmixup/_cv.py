@@ -331,7 +331,10 @@ How it trains. Every (alpha, split) pair, and one member per alpha on all
     score, and the all-rows member of ``alpha_`` becomes the fitted network.
     Custom ``module``, ``early_stopping`` and parameters of other mixup
     variants are not supported (``fit`` says so); search those with
-    :class:`~sklearn.model_selection.GridSearchCV`."""
+    :class:`~sklearn.model_selection.GridSearchCV`. A custom ``optimizer`` must
+    update each weight from its own gradient and state, as PyTorch's
+    first-order optimizers do (not e.g. ``LBFGS``), so that one step over the
+    stacked weights equals a step of each member alone."""
 
 
 def _fill(cls, extra_parameters: str = ""):
