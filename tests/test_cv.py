@@ -351,3 +351,23 @@ def test_parameters_are_the_plain_ones_with_alphas_and_cv():
     ours = set(MixupClassifierCV().get_params())
     assert ours == (plain - {"alpha"}) | {"alphas", "cv"}
     assert "alpha" not in vars(MixupClassifierCV())
+
+
+def test_each_member_draws_its_own_lambdas_from_its_alpha():
+    data, mask = _member_data()
+    alphas = [0.0, 0.4, np.inf, 0.4]
+    it = StackedBatchIterator(
+        data,
+        torch.zeros(4, dtype=torch.long),
+        alphas,
+        10,
+        torch.Generator().manual_seed(0),
+    )
+    lam = it._lambdas(500).reshape(500, 4)
+    assert (lam[:, 0] == 1).all()  # alpha=0: no mixing
+    assert (lam[:, 2] == 0.5).all()  # alpha=inf: SamplePairing's average
+    assert ((lam[:, 1] > 0) & (lam[:, 1] < 1)).all()
+    # Two members with the same alpha still draw independently.
+    assert not torch.equal(lam[:, 1], lam[:, 3])
+    # Beta(0.4, 0.4) is U-shaped: most draws lie near 0 or 1.
+    assert ((lam[:, 1] < 0.2) | (lam[:, 1] > 0.8)).float().mean() > 0.5
