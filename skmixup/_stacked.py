@@ -95,7 +95,9 @@ class StackedMLP(nn.Module):
         for i, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             if members is not None:
                 W, b = W[members], b[members]
-            h = torch.matmul(h, W.mT if self.transposed[i] else W) + b
+            if h.dim() == 2:
+                h = h.expand(len(W), *h.shape)  # a view: the rows are not copied
+            h = torch.baddbmm(b, h, W.mT if self.transposed[i] else W)
             if i < last:
                 h = self._act(h)
         return h
