@@ -253,7 +253,7 @@ def _write_report(
         return
     text = report.markdown(rows, head)
     (out / "results.md").write_text(text)
-    pngs = report.plots(rows, out)
+    pngs = report.plots(rows, out, list(head["suite"]["methods"]))
     print(text)
     say(f"wrote {out / 'results.md'} and {', '.join(map(str, pngs))}")
 

@@ -384,9 +384,20 @@ def _noise_curves(plt, stats: pd.DataFrame, out_dir: Path) -> Path:
     return path
 
 
-def _variants_plot(plt, rows: list[dict], out_dir: Path) -> Path:
+def _in_order(df: pd.DataFrame, methods: list[str] | None) -> pd.DataFrame:
+    """``df`` with its methods in the suite's order (else as they come)."""
+    if not methods:
+        return df
+    rank = {m: i for i, m in enumerate(methods)}
+    key = df["method"].map(lambda m: rank.get(m, len(rank)))
+    return df.iloc[np.argsort(key.to_numpy(), kind="stable")]
+
+
+def _variants_plot(
+    plt, rows: list[dict], out_dir: Path, methods: list[str] | None
+) -> Path:
     """Every method's paired difference to ERM, per dataset."""
-    diffs = paired(rows, "erm")
+    diffs = _in_order(paired(rows, "erm"), methods)
     datasets = list(diffs["dataset"].unique())
     fig, axes = _grid(plt, len(datasets), 3.4)
     for ax, dataset in zip(axes.flat, datasets, strict=False):
@@ -422,23 +433,26 @@ def _variants_plot(plt, rows: list[dict], out_dir: Path) -> Path:
         "(green/red: beyond 2 standard errors)",
         fontsize=10,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     path = out_dir / "variants_vs_erm.png"
     fig.savefig(path, dpi=72)
     plt.close(fig)
     return path
 
 
-def plots(rows: list[dict], out_dir: Path) -> list[Path]:
-    """``erm_vs_mixup.png`` and ``alpha_curve.png`` (when there is a curve);
-    ``variants_vs_erm.png`` when variants ran; only ``noise_curve.png`` for a
-    label-noise suite."""
+def plots(
+    rows: list[dict], out_dir: Path, methods: list[str] | None = None
+) -> list[Path]:
+    """``erm_vs_mixup.png`` and ``alpha_curve.png`` (when there is a curve of
+    three alphas or more); ``variants_vs_erm.png`` when variants ran; only
+    ``noise_curve.png`` for a label-noise suite. Methods are drawn in the order
+    of ``methods`` (the suite's), if given."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    stats = summary(rows)
+    stats = _in_order(summary(rows), methods)
     if (stats["label_noise"] > 0).any():
         return [_noise_curves(plt, stats, out_dir)]
     written = []
@@ -447,7 +461,7 @@ def plots(rows: list[dict], out_dir: Path) -> list[Path]:
         runs["method"].str.partition("@")[0].isin(list(VARIANTS)).any()
         and (runs["method"] == "erm").any()
     ):
-        written.append(_variants_plot(plt, rows, out_dir))
+        written.append(_variants_plot(plt, rows, out_dir, methods))
     main = stats[stats["metric"].isin(["error", "rmse"])]
     datasets = list(main["dataset"].unique())
     if not datasets:
@@ -513,7 +527,7 @@ def _alpha_curves(rows: list[dict]) -> dict[str, tuple[str, pd.DataFrame]]:
         metric = "error" if group["task"].iloc[0] == "classification" else "rmse"
         scale = 100.0 if metric == "error" else 1.0
         fixed = group[group["method"].map(method_alpha).notna()]
-        if fixed["method"].nunique() >= 2:
+        if fixed["method"].nunique() >= 3:  # two points are no curve
             curve = fixed.groupby("alpha")[metric].agg(["mean", "std"]) * scale
             label = "test error (%)" if scale == 100 else "test RMSE"
         elif "cv" in group and group["cv"].notna().any():
