@@ -241,12 +241,16 @@ def _summary_rst(summaries: list[dict]) -> str:
             ("regression", "rmse", "test RMSE", 1.0, "{:+.3g}"),
         ):
             sub = stats[(stats["task"] == task) & (stats["metric"] == metric)]
+            # A label-noise suite: compare on its clean level only, if it has one.
+            noisy = (sub["label_noise"] > 0).any()
+            sub = sub[sub["label_noise"] == 0]
             if sub.empty:
                 continue
             table = sub.pivot(index="dataset", columns="method", values="mean")
             out += [
                 f"* Suite :doc:`{name} </_generated/bench/{s['slug']}>` "
-                f"({task}, {unit}, {table.shape[0]} datasets):",
+                f"({task}, {unit}{', clean labels' if noisy else ''}, "
+                f"{table.shape[0]} datasets):",
                 "",
             ]
             if "erm" not in table:
