@@ -135,6 +135,7 @@ def report(rows, memory, gpu_rows, meta) -> str:
         f"skorch {meta['skorch']}, skmixup {meta['skmixup']}. One-minute load "
         f"average at start {meta['load_start']:.2f}, at end {meta['load_end']:.2f} "
         "(about 1 means only this benchmark ran).",
+        *(["", f"Note: {meta['note']}"] if meta.get("note") else []),
         "",
         f"The search: {len(ALPHAS)} alphas {list(ALPHAS)} x {N_SPLITS}-fold "
         f"StratifiedKFold, then the refit on all rows, on {N_ROWS:,} x "
@@ -196,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
+        "--note", default="", help="a sentence for the report, e.g. on machine load"
+    )
+    parser.add_argument(
         "--memory-child", choices=["plain", "cv"], help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -215,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         "skmixup": skmixup.__version__,
         "repeats": args.repeats,
         "load_start": os.getloadavg()[0],
+        "note": args.note,
     }
     with threadpool_limits(1):
         print("fit:", flush=True)
