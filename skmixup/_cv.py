@@ -1,10 +1,10 @@
 """MixupClassifierCV and MixupRegressorCV: alpha searched inside ``fit``.
 
 Each is its plain estimator with a different ``_fit_net``: the plain ``fit``
-validates the data and encodes the targets, then, instead of one network, every
-(alpha, split) pair and one all-rows member per alpha train together as a
-:class:`~skmixup._stacked.StackedMLP`. The chosen all-rows member becomes ``net_``,
-so prediction is the plain estimator's, unchanged.
+validates the data and encodes the targets; then every (alpha, split) pair trains
+as one member of a :class:`~skmixup._stacked.StackedMLP`, the members are scored,
+and the plain ``_fit_net`` refits with the chosen alpha, so prediction is the plain
+estimator's, unchanged.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
 from ._base import (
     _OPTIMIZERS,
-    _PREDICT_BATCH_SIZE,
     _SHARED_PARAMETERS,
     _SHARED_REFERENCES,
     _cuda_indices,
@@ -31,7 +30,6 @@ from ._base import (
     resolve_device,
 )
 from ._classifier import MixupClassifier
-from ._net import MixupNet
 from ._regressor import MixupRegressor
 from ._stacked import _FORWARD_ROWS, MemberData, StackedMixupNet, StackedMLP
 
@@ -102,11 +100,10 @@ class _StackedSearchMixin:
         cv = check_cv(self.cv, stratify, classifier=is_classifier(self))
         splits = list(cv.split(X, stratify))
         n, n_splits, n_alphas = len(X), len(splits), len(alphas)
-        train_mask = np.ones((n_splits + 1, n), dtype=bool)  # last: all rows
+        train_mask = np.zeros((n_splits, n), dtype=bool)
         for s, (train, _) in enumerate(splits):
-            train_mask[s] = False
             train_mask[s, train] = True
-        fraction = train_mask[:-1].sum(axis=1).min() / n
+        fraction = train_mask.sum(axis=1).min() / n
         if fraction == 0:
             raise ValueError(f"cv={self.cv!r} gives a split with no training rows.")
         # Each member should see about batch_size of its own rows per step: take
@@ -121,9 +118,9 @@ class _StackedSearchMixin:
         data = MemberData(
             packed, torch.from_numpy(train_mask).to(device), X.shape[1], weighted
         )
-        # Member k = split * n_alphas + alpha index; the last split is all rows.
-        member_split = np.repeat(np.arange(n_splits + 1), n_alphas)
-        member_alphas = alphas * (n_splits + 1)
+        # Member k = split * n_alphas + alpha index.
+        member_split = np.repeat(np.arange(n_splits), n_alphas)
+        member_alphas = alphas * n_splits
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         hidden = [int(h) for h in np.atleast_1d(self.hidden_layer_sizes)]
         with torch.random.fork_rng(devices=_cuda_indices(device)):
@@ -152,13 +149,22 @@ class _StackedSearchMixin:
 
         scores = self._score_members(net.module_, X, Y, splits, shift, scale, n_alphas)
         self._set_results(alphas, scores)
-        best = n_splits * n_alphas + self.best_index_
-        member_loss = np.asarray(net.history[:, "event_member_loss"])
-        self.n_iter_ = len(net.history)
-        self.loss_curve_ = [float(v) for v in member_loss[:, best]]
-        self.net_ = self._plain_net(
-            net.module_.member(best), criterion, optimizer, device, data_seed
-        )
+        del net, data, packed
+        # The refit is the plain estimator's own fit with alpha_ (same seeds, so
+        # the same network as GridSearchCV's best_estimator_). Training it as
+        # stacked members, one per alpha, cost more than this one fit.
+        self.alpha = self.alpha_
+        try:
+            super()._fit_net(
+                X,
+                Y,
+                sample_weight,
+                n_outputs=n_outputs,
+                criterion=criterion,
+                stratify=stratify,
+            )
+        finally:
+            del self.alpha
         return self
 
     def _target_scaling(self, Y, train_mask, classification):
@@ -168,11 +174,10 @@ class _StackedSearchMixin:
             return None, None
         shift = np.zeros((len(train_mask), Y.shape[1]), dtype=np.float32)
         scale = np.ones_like(shift)
-        for s, mask in enumerate(train_mask[:-1]):
+        for s, mask in enumerate(train_mask):
             shift[s] = Y[mask].mean(axis=0)
             std = Y[mask].std(axis=0)
             scale[s] = np.where(std > 0, std, 1.0)
-        # The all-rows split keeps the plain estimator's own scaling.
         return shift, scale
 
     def _score_members(self, module, X, Y, splits, shift, scale, n_alphas):
@@ -215,31 +220,6 @@ class _StackedSearchMixin:
         self.best_index_ = int(np.argmin(rank))
         self.alpha_ = alphas[self.best_index_]
         self.best_score_ = float(mean[self.best_index_])
-
-    def _plain_net(self, mlp, criterion, optimizer, device, seed) -> MixupNet:
-        """The chosen member in the net a plain ``fit`` would have built."""
-        net = MixupNet(
-            module=mlp,
-            criterion=criterion,
-            criterion__reduction="none",
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            iterator_valid__batch_size=_PREDICT_BATCH_SIZE,
-            train_split=None,
-            device=device,
-            alpha=self.alpha_,
-            random_state=seed,
-            verbose=self.verbose,
-            **self._optimizer_kwargs(optimizer, device),
-        )
-        net.initialize()
-        for loss in self.loss_curve_:
-            net.history.new_epoch()
-            net.history.record("epoch", len(net.history))
-            net.history.record("train_loss", loss)
-        return net
 
 
 def _equal(a, b) -> bool:
@@ -300,7 +280,7 @@ alpha_ : float
         ``std_test_score`` and ``rank_test_score``, one entry per alpha.
 
     net_ : MixupNet
-        The chosen all-rows member in a plain :class:`MixupNet`.
+        The refit network: the plain estimator's fit with ``alpha_`` on all rows.
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -312,11 +292,11 @@ alpha_ : float
         Number of epochs run.
 
     loss_curve_ : list of float
-        Mean training loss per epoch of the chosen all-rows member."""
+        Mean training loss (on mixed batches) per epoch of the refit."""
 
 _HOW = """\
-How it trains. Every (alpha, split) pair, and one member per alpha on all
-    rows (the refit), is a member of one stacked network (weights of shape
+How it trains. Every (alpha, split) pair is a member of one stacked network
+    (weights of shape
     ``(members, n_in, n_out)``, batched matrix products, one optimizer step for
     all). The data are stored once. Each step takes
     ``ceil(batch_size / f)`` rows of a shared shuffled order, ``f`` being the
@@ -324,11 +304,11 @@ How it trains. Every (alpha, split) pair, and one member per alpha on all
     training set (about ``batch_size`` rows), draws its own ``lambda`` and pairs
     them among themselves, so held-out rows never reach a member, not even as
     mixing partners. Each member sees each of its rows once per epoch, for
-    ``max_epochs`` epochs, in about as many steps as a plain fit on its split;
-    the all-rows members take the same number of steps with ``1 / f`` times
-    larger batches. Each split member is then scored on its held-out rows with
-    the default ``score`` (accuracy, or R^2), ``alpha_`` is the best mean
-    score, and the all-rows member of ``alpha_`` becomes the fitted network.
+    ``max_epochs`` epochs, in about as many steps as a plain fit on its split.
+    Each member is then scored on its held-out rows with the default ``score``
+    (accuracy, or R^2), ``alpha_`` is the best mean score, and the estimator is
+    refit on all rows with ``alpha_`` exactly as the plain estimator would be
+    (so, with an int ``random_state``, as ``GridSearchCV``'s refit).
     Custom ``module``, ``early_stopping`` and parameters of other mixup
     variants are not supported (``fit`` says so); search those with
     :class:`~sklearn.model_selection.GridSearchCV`. A custom ``optimizer`` must

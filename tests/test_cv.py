@@ -371,3 +371,11 @@ def test_each_member_draws_its_own_lambdas_from_its_alpha():
     assert not torch.equal(lam[:, 1], lam[:, 3])
     # Beta(0.4, 0.4) is U-shaped: most draws lie near 0 or 1.
     assert ((lam[:, 1] < 0.2) | (lam[:, 1] > 0.8)).float().mean() > 0.5
+
+
+def test_refit_is_the_plain_fit_with_the_chosen_alpha(clf_data):
+    X, y = clf_data
+    est = MixupClassifierCV(alphas=[0, 0.4], cv=3, **FAST).fit(X, y)
+    plain = MixupClassifier(alpha=est.alpha_, **FAST).fit(X, y)
+    np.testing.assert_array_equal(est.predict_proba(X), plain.predict_proba(X))
+    assert est.loss_curve_ == plain.loss_curve_ and est.n_iter_ == plain.n_iter_
