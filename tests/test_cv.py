@@ -34,16 +34,6 @@ from skmixup._stacked import (
 FAST = {"max_epochs": 5, "batch_size": 32, "device": "cpu", "random_state": 0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # These small fits are step-overhead bound: a second thread only adds
-    # synchronisation, and on a busy machine it made single fits 100x slower.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def clf_data():
     X, y = make_classification(

@@ -1,0 +1,14 @@
+"""Settings shared by every test module."""
+
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_thread():
+    # The test fits are small and step-overhead bound: a second thread only adds
+    # synchronisation, and on a busy machine it made single fits up to 100x slower.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
