@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from skmixup import mix, mixup, sample_lambda, sample_partners
+from skmixup._mixing import label_distance_partners
 
 alphas = st.floats(min_value=1e-3, max_value=50.0)
 seeds = st.integers(min_value=0, max_value=2**31 - 1)
@@ -124,3 +125,28 @@ def test_small_alpha_does_not_underflow():
     assert np.isfinite(lam).all()
     # Nearly all mass sits at 0 or 1, split roughly evenly.
     assert 0.3 < (lam > 0.5).mean() < 0.7
+
+
+@pytest.mark.parametrize("n_columns", [1, 2])
+def test_label_distance_partners_follow_the_kernel(n_columns):
+    # One column takes the windowed rejection sampler, two the scored pool.
+    y = torch.tensor([0.0, 0.3, 0.5, 1.0, 1.2, 3.0])
+    targets = torch.stack([y] + [torch.zeros(6)] * (n_columns - 1), dim=1)
+    bandwidth, n_draws = 0.5, 3000
+    g = _gen(0)
+    counts = torch.zeros(6)
+    for _ in range(n_draws):
+        counts[label_distance_partners(targets, bandwidth, generator=g)[2]] += 1
+    kernel = torch.exp(-((y - y[2]) ** 2) / (2 * bandwidth**2))
+    kernel[2] = 0  # never one's own partner
+    expected = kernel / kernel.sum()
+    # Three standard errors of a frequency over n_draws draws.
+    tolerance = 3 * (expected * (1 - expected) / n_draws).sqrt() + 1e-3
+    assert ((counts / n_draws - expected).abs() <= tolerance).all()
+
+
+def test_label_distance_lone_row_still_gets_a_partner():
+    y = torch.tensor([0.0, 0.01, 100.0])
+    index = label_distance_partners(y, 0.1, generator=_gen(0))
+    assert index.tolist()[:2] == [1, 0]
+    assert index[2] != 2
