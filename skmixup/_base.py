@@ -457,8 +457,10 @@ alpha : float, default=0.2
         (Euclidean, on ``X`` as given: scale it first); ``"label_distance"``
         (C-Mixup [3]_, regressor only) row ``j`` with probability proportional
         to ``exp(-||y_i - y_j||**2 / (2 * label_bandwidth**2))``, never ``i``
-        itself. Above 4,096 training rows, C-Mixup draws each epoch's partners
-        from a random pool of 4,096 candidate rows.
+        itself. With one target the draw is exact (partners beyond four
+        bandwidths, of weight below ``exp(-8)``, are left out); with several
+        targets and over 4,096 training rows, each epoch's partners come from a
+        random pool of 4,096 candidate rows.
 
     n_neighbors : int, default=5
         Neighbours to choose from with ``pairing="knn"``.
