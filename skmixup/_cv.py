@@ -103,12 +103,11 @@ class _StackedSearchMixin:
         train_mask = np.zeros((n_splits, n), dtype=bool)
         for s, (train, _) in enumerate(splits):
             train_mask[s, train] = True
-        fraction = train_mask.sum(axis=1).min() / n
-        if fraction == 0:
+        n_own = train_mask.sum(axis=1)
+        if n_own.min() == 0:
             raise ValueError(f"cv={self.cv!r} gives a split with no training rows.")
-        # Each member should see about batch_size of its own rows per step: take
-        # batch_size / (training fraction) rows of the shared order per step.
-        rows_per_step = min(n, math.ceil(self.batch_size / fraction))
+        # Each member trains on batches of batch_size of its own rows.
+        rows_per_step = min(self.batch_size, int(n_own.max()))
 
         classification = is_classifier(self)
         shift, scale = self._target_scaling(Y, train_mask, classification)
@@ -298,13 +297,13 @@ _HOW = """\
 How it trains. Every (alpha, split) pair is a member of one stacked network
     (weights of shape
     ``(members, n_in, n_out)``, batched matrix products, one optimizer step for
-    all). The data are stored once. Each step takes
-    ``ceil(batch_size / f)`` rows of a shared shuffled order, ``f`` being the
-    smallest training fraction of a split; each member keeps the ones in its
-    training set (about ``batch_size`` rows), draws its own ``lambda`` and pairs
-    them among themselves, so held-out rows never reach a member, not even as
-    mixing partners. Each member sees each of its rows once per epoch, for
-    ``max_epochs`` epochs, in about as many steps as a plain fit on its split.
+    all). The data are stored once. Each step gives every member the next
+    ``batch_size`` rows of its split's shuffled training rows, as a plain fit
+    on the split would batch them; the member draws its own ``lambda`` and
+    pairs the batch's rows among themselves, so held-out rows never reach a
+    member, not even as mixing partners. Each member sees each of its rows once
+    per epoch, for ``max_epochs`` epochs, in as many steps as a plain fit on
+    its split.
     Each member is then scored on its held-out rows with the default ``score``
     (accuracy, or R^2), ``alpha_`` is the best mean score, and the estimator is
     refit on all rows with ``alpha_`` exactly as the plain estimator would be

@@ -6,11 +6,10 @@ layer is one batched matrix product over the members, and one optimizer step
 updates them all. Adam, AdamW and SGD act element by element, so this is the
 same as stepping ``K`` separate optimizers.
 
-The data are stored once. Each step takes one slice of a shared shuffled order
-of the rows; every member keeps only the slice's rows that are in its own
-training set, in a random order, and pairs them with a second random order of
-the same rows (its mixup partners). Held-out rows are never gathered for that
-member, neither as rows nor as partners.
+The data are stored once. Each step gathers, for every member, the next batch of
+its split's shuffled training rows and their partners (a permutation of the same
+batch). Held-out rows are never gathered for that member, neither as rows nor as
+partners.
 """
 
 from __future__ import annotations
@@ -246,15 +245,17 @@ class MemberData(torch.utils.data.Dataset):
 class StackedBatchIterator:
     """One epoch of mixed, per-member batches over a :class:`MemberData`.
 
-    Step ``s`` takes rows ``order[s * rows_per_step:(s + 1) * rows_per_step]`` of
-    a shared random order. Member ``k`` keeps those in its training set, in a
-    random order, and mixes row ``p`` with row ``p`` of a second random order of
-    the same rows, with its own ``lambda ~ Beta(alpha_k, alpha_k)``. Its row
-    slots past its count are filled with one of its own rows at weight 0, so a
-    held-out row is never gathered for it. Each member thus sees each of its
-    training rows exactly once per epoch. Yields ``(X, target, weight)`` of
-    shapes ``(K, rows_per_step, n_features)``, ``(K, rows_per_step, n_outputs)``
-    and ``(K, rows_per_step)``.
+    Every split draws a random order of its own training rows; step ``s`` gives
+    member ``k`` rows ``s * batch_size`` to ``(s + 1) * batch_size`` of its
+    split's order, exactly as a plain fit on the split would batch them, and
+    pairs each with a row of a random permutation of the same batch, with its
+    own ``lambda ~ Beta(alpha_k, alpha_k)``. Members of one split share the row
+    order (as ``GridSearchCV``'s fits with one ``random_state`` do) but draw
+    their own partners and lambdas. Held-out rows are never gathered for a
+    member; the slots of a split's short last batch are filled with one of its
+    own rows at weight 0. Yields ``(X, target, weight)`` of shapes
+    ``(K, batch_size, n_features)``, ``(K, batch_size, n_outputs)`` and
+    ``(K, batch_size)``.
     """
 
     def __init__(
@@ -262,7 +263,7 @@ class StackedBatchIterator:
         data: MemberData,
         member_split: Tensor,
         alphas: Sequence[float],
-        rows_per_step: int,
+        batch_size: int,
         generator: torch.Generator,
         target_shift: Tensor | None = None,
         target_scale: Tensor | None = None,
@@ -274,13 +275,14 @@ class StackedBatchIterator:
         self.target_scale = target_scale
         self.member_split = member_split
         self.alphas = [float(a) for a in alphas]
-        self.rows_per_step = int(rows_per_step)
+        self.batch_size = int(batch_size)
         self.generator = generator
+        self.own_rows = [mask.nonzero().ravel() for mask in data.train_mask]
         # A row each member always trains on: the filler of its empty slots.
         self.filler = data.train_mask.float().argmax(dim=1)[member_split]
 
     def __len__(self) -> int:
-        return math.ceil(len(self.data) / self.rows_per_step)
+        return math.ceil(max(len(rows) for rows in self.own_rows) / self.batch_size)
 
     def _lambdas(self, n_steps: int) -> Tensor:
         """One coefficient per member and step, drawn per alpha for the epoch."""
@@ -299,48 +301,50 @@ class StackedBatchIterator:
             lam[:, cols] = draws.reshape(n_steps, len(cols))
         return lam.reshape(n_steps, -1, 1, 1)
 
-    def _chunk(self, rows: Tensor) -> tuple[Tensor, Tensor]:
-        """Gather indices ``(C, 2 * K * B)`` and row weights ``(C, K, B)``."""
-        n_chunk, width = rows.shape
-        n_members = len(self.member_split)
-        pad = rows < 0
-        # own[c, k, p]: row p of step c is in member k's training set.
-        mask = self.data.train_mask[:, rows.clamp_min(0)] & ~pad
-        own = mask.index_select(0, self.member_split).transpose(0, 1)
-        held_out = (~own).float()
-        sides = []
-        for _ in range(2):
-            keys = torch.rand(
-                n_chunk, n_members, width, generator=self.generator, device=rows.device
-            )
-            order = (keys + 2 * held_out).argsort(dim=2)
-            ids = rows[:, None, :].expand(-1, n_members, -1).gather(2, order)
-            sides.append(ids)
-        # Own rows come first in both orders; the rest become filler at weight 0.
-        valid = own.sum(dim=2, keepdim=True) > torch.arange(width, device=rows.device)
+    def _orders(self) -> Tensor:
+        """Each split's own rows in a new random order, ``-1``-padded to a
+        whole number of batches: shape ``(n_splits, len(self) * batch_size)``."""
+        device = self.data.packed.device
+        orders = torch.full(
+            (len(self.own_rows), len(self) * self.batch_size),
+            -1,
+            dtype=torch.long,
+            device=device,
+        )
+        for s, rows in enumerate(self.own_rows):
+            perm = torch.randperm(len(rows), generator=self.generator, device=device)
+            orders[s, : len(rows)] = rows[perm]
+        return orders
+
+    def _chunk(self, orders: Tensor) -> tuple[Tensor, Tensor]:
+        """Gather indices ``(C, 2 * K * B)`` and row weights ``(C, K, B)`` for the
+        ``C`` steps whose split orders are ``orders``, ``(n_splits, C * B)``."""
+        bs, n_members = self.batch_size, len(self.member_split)
+        n_chunk = orders.shape[1] // bs
+        rows = orders.index_select(0, self.member_split)
+        rows = rows.reshape(n_members, n_chunk, bs).transpose(0, 1)
+        valid = rows >= 0  # a prefix of each batch: padding sits at the end
+        # Partners: a random permutation of each member's batch, valid rows first.
+        keys = torch.rand(rows.shape, generator=self.generator, device=rows.device)
+        partners = rows.gather(2, (keys + 2 * ~valid).argsort(dim=2))
         filler = self.filler[None, :, None]
-        sides = [torch.where(valid, ids, filler) for ids in sides]
+        sides = [torch.where(valid, ids, filler) for ids in (rows, partners)]
         index = torch.stack(sides, dim=1).reshape(n_chunk, -1)
         return index, valid.float()
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
-        data, width = self.data, self.rows_per_step
+        data, bs = self.data, self.batch_size
         packed, d = data.packed, data.n_features
         n_steps, n_members = len(self), len(self.member_split)
-        order = torch.randperm(
-            len(data), generator=self.generator, device=packed.device
-        )
-        # A short last step is padded with -1 (held out for every member).
-        order = torch.cat([order, order.new_full((n_steps * width - len(data),), -1)])
+        orders = self._orders()
         lam = self._lambdas(n_steps)
         n_out = packed.shape[1] - d - int(data.weighted)
-        chunk = max(1, _CHUNK_SLOTS // (n_members * width))
+        chunk = max(1, _CHUNK_SLOTS // (n_members * bs))
         for start in range(0, n_steps, chunk):
             stop = min(start + chunk, n_steps)
-            rows = order[start * width : stop * width].reshape(-1, width)
-            index, valid = self._chunk(rows)
+            index, valid = self._chunk(orders[:, start * bs : stop * bs])
             for s in range(stop - start):
-                pair = packed.index_select(0, index[s]).view(2, n_members, width, -1)
+                pair = packed.index_select(0, index[s]).view(2, n_members, bs, -1)
                 mixed = torch.lerp(pair[1], pair[0], lam[start + s])
                 weight = valid[s]
                 if data.weighted:
@@ -374,7 +378,7 @@ class StackedMixupNet(NeuralNet):
         Seed of the shuffling, lambda and partner draws.
     **kwargs
         Every other :class:`~skorch.NeuralNet` parameter; ``batch_size`` is the
-        number of rows of the shared order taken per step.
+        number of its own rows each member trains on per step.
     """
 
     def __init__(
@@ -424,7 +428,7 @@ class StackedMixupNet(NeuralNet):
             None if t is None else torch.as_tensor(t, device=device).unsqueeze(1)
             for t in (self.target_shift, self.target_scale)
         )
-        return StackedBatchIterator(
+        iterator = StackedBatchIterator(
             dataset,
             split,
             self.member_alphas,
@@ -433,6 +437,8 @@ class StackedMixupNet(NeuralNet):
             target_shift=shift,
             target_scale=scale,
         )
+        self._steps_per_epoch = len(iterator)
+        return iterator
 
     def train_step_single(self, batch, **fit_params):
         X, target, weight = batch
@@ -445,8 +451,7 @@ class StackedMixupNet(NeuralNet):
         self._loss_sum.zero_()
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        n_steps = math.ceil(len(dataset_train) / self.batch_size)
-        member_loss = (self._loss_sum / n_steps).tolist()
+        member_loss = (self._loss_sum / self._steps_per_epoch).tolist()
         if not all(map(math.isfinite, member_loss)):
             raise FloatingPointError(
                 f"The training loss became non-finite in epoch {len(self.history)}; "

@@ -122,60 +122,62 @@ def test_each_member_trains_on_its_own_rows_once_per_epoch_partners_included():
     alphas = [0.0, 0.4, 1.0]
     member_split = torch.arange(len(mask)).repeat_interleave(len(alphas))
     batch_size = 8
-    fraction = mask[:-1].sum(axis=1).min() / mask.shape[1]
-    rows_per_step = math.ceil(batch_size / fraction)
     it = StackedBatchIterator(
         data,
         member_split,
         alphas * len(mask),
-        rows_per_step,
+        batch_size,
         torch.Generator().manual_seed(0),
     )
     # Record the rows each unmixed (alpha=0) member receives; partners are
-    # checked in test_partners_are_own_rows_of_the_same_step.
+    # checked in test_partners_are_own_rows_of_the_same_batch.
     K = len(member_split)
-    seen = [[] for _ in range(K)]
-    own_counts = []
-    for X, _, weight in it:
-        assert X.shape == (K, rows_per_step, 3) and weight.shape == (K, rows_per_step)
-        own_counts.append(weight.sum(dim=1))
-        # alpha=0 members are unmixed: their inputs are exactly their rows.
+    for _ in range(2):  # a new order every epoch, each row once
+        seen = [[] for _ in range(K)]
+        own_counts = []
+        for X, _, weight in it:
+            assert X.shape == (K, batch_size, 3) and weight.shape == (K, batch_size)
+            own_counts.append(weight.sum(dim=1))
+            # alpha=0 members are unmixed: their inputs are exactly their rows.
+            for k in range(0, K, len(alphas)):
+                ids = X[k, :, 0].round().long()
+                allowed = torch.from_numpy(mask[member_split[k]])
+                assert allowed[ids].all()  # fillers are own rows too
+                seen[k] += ids[weight[k] > 0].tolist()
         for k in range(0, K, len(alphas)):
-            ids = X[k, :, 0].round().long()
-            allowed = torch.from_numpy(mask[member_split[k]])
-            assert allowed[ids].all()  # fillers are own rows too
-            seen[k] += ids[weight[k] > 0].tolist()
-    for k in range(0, K, len(alphas)):
-        expected = np.flatnonzero(mask[member_split[k]])
-        assert sorted(seen[k]) == expected.tolist()
-    # About batch_size own rows per step for the split members (the refit
-    # members take all rows_per_step).
-    mean_own = torch.stack(own_counts).mean(dim=0)
-    split_members = member_split < len(mask) - 1
-    assert (mean_own[split_members] - batch_size).abs().max() < 1.0
-    assert len(it) == math.ceil(mask.shape[1] / rows_per_step)
+            expected = np.flatnonzero(mask[member_split[k]])
+            assert sorted(seen[k]) == expected.tolist()
+    # Full batches of own rows, as a plain fit on the split, then a short one.
+    counts = torch.stack(own_counts)
+    for k in range(K):
+        n_own = int(mask[member_split[k]].sum())
+        full, rest = divmod(n_own, batch_size)
+        expected = [batch_size] * full + [rest] * bool(rest)
+        expected += [0] * (len(counts) - len(expected))
+        assert counts[:, k].tolist() == expected
+    assert len(it) == math.ceil(mask.sum(axis=1).max() / batch_size)
 
 
-def test_partners_are_own_rows_of_the_same_step():
+def test_partners_are_own_rows_of_the_same_batch():
     data, mask = _member_data()
     member_split = torch.arange(len(mask))
+    bs = 30
     it = StackedBatchIterator(
-        data, member_split, [1.0] * len(mask), 30, torch.Generator().manual_seed(1)
+        data, member_split, [1.0] * len(mask), bs, torch.Generator().manual_seed(1)
     )
-    for start in range(0, len(data), 30 * 4):
-        rows = torch.arange(start, min(start + 120, len(data)))
-        rows = torch.cat([rows, rows.new_full((120 - len(rows),), -1)]).reshape(4, 30)
-        index, valid = it._chunk(rows)
-        index = index.reshape(4, 2, len(mask), 30)
-        for c in range(4):
-            for k in range(len(mask)):
-                n_own = int(valid[c, k].sum())
-                first, partner = index[c, :, k, :n_own]
-                step_rows = set(rows[c][rows[c] >= 0].tolist())
-                own = {r for r in step_rows if mask[k, r]}
-                assert set(first.tolist()) == own == set(partner.tolist())
-                # Fillers are own rows of the member, never held-out ones.
-                assert mask[k, index[c, :, k].reshape(-1).numpy()].all()
+    orders = it._orders()
+    n_steps = orders.shape[1] // bs
+    index, valid = it._chunk(orders)
+    index = index.reshape(n_steps, 2, len(mask), bs)
+    for c in range(n_steps):
+        for k in range(len(mask)):
+            n_own = int(valid[c, k].sum())
+            first, partner = index[c, :, k, :n_own]
+            batch = orders[k, c * bs : (c + 1) * bs]
+            assert first.tolist() == batch[batch >= 0].tolist()
+            assert sorted(partner.tolist()) == sorted(first.tolist())
+            # Fillers are own rows of the member, never held-out ones.
+            assert mask[k, index[c, :, k].reshape(-1).numpy()].all()
 
 
 def _train_stacked(data, n_members_per_split, seed=0, epochs=3):
