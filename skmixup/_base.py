@@ -15,7 +15,7 @@ from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
 from ._data import ArrayDataset
-from ._mixer import MIX_ON, PAIRINGS
+from ._mixer import MIX_ON, PAIRINGS, VARIANT_PARAMS
 from ._modules import _ACTIVATIONS, MLP
 from ._net import MixupNet
 
@@ -306,17 +306,7 @@ class BaseMixup(BaseEstimator):
                 train_split=None if valid is None else predefined_split(valid),
                 callbacks=callbacks,
                 device=device,
-                alpha=self.alpha,
-                mix_on=self.mix_on,
-                pairing=self.pairing,
-                n_neighbors=self.n_neighbors,
-                label_bandwidth=self.label_bandwidth,
-                manifold=self.manifold,
-                n_mixed=self.n_mixed,
-                mix_probability=self.mix_probability,
-                per_sample_lambda=self.per_sample_lambda,
-                alternate_epochs=self.alternate_epochs,
-                final_unmixed_epochs=self.final_unmixed_epochs,
+                **{name: getattr(self, name) for name in VARIANT_PARAMS},
                 random_state=data_seed,
                 verbose=self.verbose,
                 **self._optimizer_kwargs(optimizer, device),

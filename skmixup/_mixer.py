@@ -9,7 +9,7 @@ layer. Everything random goes through the functions of :mod:`skmixup._mixing`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from numbers import Real
 
 import torch
@@ -28,7 +28,7 @@ from ._mixing import (
     sample_partners,
 )
 
-__all__ = ["MIX_ON", "PAIRINGS", "Mixer", "MixupConfig"]
+__all__ = ["MIX_ON", "PAIRINGS", "VARIANT_PARAMS", "Mixer", "MixupConfig"]
 
 MIX_ON = ("both", "inputs", "targets")
 PAIRINGS = ("random", "same_class", "knn", "label_distance")
@@ -68,7 +68,10 @@ class MixupConfig:
     final_unmixed_epochs: int = 0
 
     def __post_init__(self) -> None:
-        _check_alpha(self.alpha)
+        # Frozen: normalise through object.__setattr__ (e.g. alpha=1 -> 1.0).
+        object.__setattr__(self, "alpha", _check_alpha(self.alpha))
+        for name in ("manifold", "per_sample_lambda"):
+            object.__setattr__(self, name, bool(getattr(self, name)))
         if self.mix_on not in MIX_ON:
             raise ValueError(f"mix_on must be one of {MIX_ON}, got {self.mix_on!r}.")
         if self.pairing not in PAIRINGS:
@@ -114,6 +117,10 @@ class MixupConfig:
             return False
         k = self.alternate_epochs
         return not k or (epoch // k) % 2 == 0
+
+
+# The estimator (and MixupNet) parameters that make up a MixupConfig.
+VARIANT_PARAMS = tuple(f.name for f in fields(MixupConfig))
 
 
 class Mixer:

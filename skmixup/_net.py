@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ._data import TensorBatchIterator, _tensors_of
-from ._mixer import Mixer, MixupConfig
+from ._mixer import VARIANT_PARAMS, Mixer, MixupConfig
 from ._mixing import mix, mix_many
 from ._modules import MLP
 
@@ -214,19 +214,7 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
 
     def initialize(self):
         super().initialize()
-        self.mixing_ = MixupConfig(
-            alpha=float(self.alpha),
-            mix_on=self.mix_on,
-            pairing=self.pairing,
-            n_neighbors=self.n_neighbors,
-            label_bandwidth=self.label_bandwidth,
-            manifold=bool(self.manifold),
-            n_mixed=self.n_mixed,
-            mix_probability=self.mix_probability,
-            per_sample_lambda=bool(self.per_sample_lambda),
-            alternate_epochs=self.alternate_epochs,
-            final_unmixed_epochs=self.final_unmixed_epochs,
-        )
+        self.mixing_ = MixupConfig(**{p: getattr(self, p) for p in VARIANT_PARAMS})
         if self.manifold and not hasattr(self.module_, "forward_mixed"):
             raise ValueError(
                 "manifold=True mixes hidden layers and needs a module with a "
