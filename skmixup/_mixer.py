@@ -254,14 +254,26 @@ class Mixer:
         c = self.config
         return c.n_mixed == 2 and not c.per_sample_lambda and c.mix_probability == 1
 
-    def _weights(self, n: int) -> Tensor:
-        """``n`` weight rows, with rows of unmixed batches set to ``(1, 0, ...)``."""
+    def _weights(self, n_batches: int, batch_size: int, n: int) -> Tensor:
+        """Weight rows for ``n`` rows cut into batches of ``batch_size``.
+
+        One set of weights per batch, repeated over its rows, or one per row with
+        ``per_sample_lambda``; the batches that the ``mix_probability`` coin
+        leaves unmixed get ``(1, 0, ...)`` on all their rows.
+        """
         c = self.config
-        weights = sample_mixing_weights(c.alpha, c.n_mixed, n, generator=self.generator)
+        per_row = c.per_sample_lambda
+        weights = sample_mixing_weights(
+            c.alpha, c.n_mixed, n if per_row else n_batches, generator=self.generator
+        )
         if c.mix_probability < 1:
-            skip = torch.rand(n, generator=self.generator) >= c.mix_probability
+            skip = torch.rand(n_batches, generator=self.generator) >= c.mix_probability
+            if per_row:
+                skip = skip.repeat_interleave(batch_size)[:n]
             weights[skip] = 0
             weights[skip, 0] = 1
+        if not per_row:
+            weights = weights.repeat_interleave(batch_size, dim=0)[:n]
         return weights
 
     def batch_weights(self, n: int) -> float | Tensor:
@@ -279,16 +291,8 @@ class Mixer:
                 self.lambda_pos = 0
             self.lambda_pos += 1
             return self.lambdas[self.lambda_pos - 1]
-        if self.config.per_sample_lambda:
-            weights = self._weights(n)
-            if self.config.mix_probability < 1:
-                # The coin is tossed per batch, not per row.
-                if torch.rand((), generator=self.generator) >= (
-                    self.config.mix_probability
-                ):
-                    weights.zero_()[:, 0] = 1
-            return weights
-        return self._weights(1)[0]
+        weights = self._weights(1, n, n)
+        return weights if self.config.per_sample_lambda else weights[0]
 
     def layer(self, n_layers: int) -> int:
         """Manifold mixup: the layer to mix at, uniform over ``range(n_layers)``."""
@@ -316,15 +320,7 @@ class Mixer:
             return False
         n = len(buffers[0][0])
         n_batches = -(-n // bs)
-        if c.per_sample_lambda:
-            weights = self._weights(n)
-            if c.mix_probability < 1:
-                skip = torch.rand(n_batches, generator=self.generator)
-                skip = (skip >= c.mix_probability).repeat_interleave(bs)[:n]
-                weights[skip] = 0
-                weights[skip, 0] = 1
-        else:
-            weights = self._weights(n_batches).repeat_interleave(bs, dim=0)[:n]
+        weights = self._weights(n_batches, bs, n)
         weights = weights.to(buffers[0][0])
         mixed = {"both": (0, 1), "inputs": (0,), "targets": (1,)}[c.mix_on]
         packed = [side[1] for side in sides]

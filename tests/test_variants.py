@@ -240,21 +240,26 @@ def test_per_sample_lambda_draws_one_weight_per_row(per_sample):
     assert (len(lambdas) > 3) == per_sample
 
 
-def test_mix_probability_mixes_about_that_share_of_batches():
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_mix_probability_mixes_about_that_share_of_batches(per_sample):
     X = _unit_rows()
     net = MixupNet(
         Recorder(N, 2),
         criterion=torch.nn.CrossEntropyLoss,
         alpha=1.0,
         mix_probability=0.3,
+        per_sample_lambda=per_sample,
         max_epochs=40,
         batch_size=8,
         train_split=None,
         random_state=0,
         verbose=0,
     ).fit(X, np.arange(N) % 2)
-    mixed = [any(len(s) == 2 for s in _supports(b)) for b in net.module_.seen]
-    assert 0.15 < np.mean(mixed) < 0.45
+    shares = [np.mean([len(s) == 2 for s in _supports(b)]) for b in net.module_.seen]
+    assert 0.15 < np.mean([share > 0 for share in shares]) < 0.45
+    # The coin is tossed per batch: a mixed batch mixes all its rows (but the
+    # ones paired with themselves), whether lambda is per batch or per row.
+    assert np.mean([share for share in shares if share > 0]) > 0.75
 
 
 def test_mix_on_targets_keeps_inputs_and_mixes_targets():
