@@ -53,6 +53,21 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def run_meta(script: str, argv: list[str] | None, **extra) -> dict:
+    """The command, machine and versions of a benchmark run, plus ``extra``."""
+    return {
+        "command": f"python benchmarks/{script} " + " ".join(argv or sys.argv[1:]),
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "sklearn": sklearn.__version__,
+        "skorch": skorch.__version__,
+        "skmixup": skmixup.__version__,
+        **extra,
+    }
+
+
 def median_time(fn: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -105,10 +120,6 @@ def estimators(task: str, batch_size: int, epochs: int, device: str):
         "skmixup alpha=0": lambda: ours(alpha=0.0, random_state=0, **common),
         "skmixup alpha=1": lambda: ours(alpha=1.0, random_state=0, **common),
     }
-
-
-def _fit(factory, X, y):
-    return factory().fit(X, y)
 
 
 def _fit(factory, X, y):
@@ -353,19 +364,13 @@ def main(argv: list[str] | None = None) -> int:
         scale_child(args.scale_child, min(args.repeats, 3))
         return 0
     torch.set_num_threads(1)
-    meta = {
-        "command": "python benchmarks/speed.py " + " ".join(argv or sys.argv[1:]),
-        "cpu": cpu_name(),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "sklearn": sklearn.__version__,
-        "skorch": skorch.__version__,
-        "skmixup": skmixup.__version__,
-        "numpy": np.__version__,
-        "device": args.device,
-        "repeats": args.repeats,
-    }
+    meta = run_meta(
+        "speed.py",
+        argv,
+        numpy=np.__version__,
+        device=args.device,
+        repeats=args.repeats,
+    )
     with threadpool_limits(1):
         print("fit:", flush=True)
         fit_rows = fit_table(args.repeats, args.device)

@@ -16,21 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import warnings
 from pathlib import Path
 
-import sklearn
-import skorch
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from speed import _proc_status_mb, cpu_name, interleaved_medians, make_data
+from speed import _proc_status_mb, interleaved_medians, make_data, run_meta
 from threadpoolctl import threadpool_limits
 
-import skmixup
 from skmixup import MixupClassifier, MixupClassifierCV
 
 N_ROWS, N_FEATURES = 17_898, 8  # the size of HTRU2, as in speed.py
@@ -208,19 +204,13 @@ def main(argv: list[str] | None = None) -> int:
         memory_child(args.memory_child)
         return 0
     torch.set_num_threads(1)
-    meta = {
-        "command": "python benchmarks/speed_cv.py " + " ".join(argv or sys.argv[1:]),
-        "cpu": cpu_name(),
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "sklearn": sklearn.__version__,
-        "skorch": skorch.__version__,
-        "skmixup": skmixup.__version__,
-        "repeats": args.repeats,
-        "load_start": os.getloadavg()[0],
-        "note": args.note,
-    }
+    meta = run_meta(
+        "speed_cv.py",
+        argv,
+        repeats=args.repeats,
+        load_start=os.getloadavg()[0],
+        note=args.note,
+    )
     with threadpool_limits(1):
         print("fit:", flush=True)
         rows = time_table(args.repeats, "cpu")
