@@ -28,6 +28,24 @@ def _apply_derivative(activation: str, h: Tensor, grad: Tensor) -> Tensor:
     return grad
 
 
+def _row_loss_and_grad(out: Tensor, target: Tensor, loss: str) -> tuple[Tensor, Tensor]:
+    """Loss of every row of ``out`` (outputs along the last dimension) and its
+    gradient with respect to ``out``; ``target`` as floats of ``out``'s shape."""
+    if loss == "cross_entropy":
+        log_p = torch.log_softmax(out, dim=-1)
+        row_loss = -(target * log_p).sum(dim=-1)
+        grad = log_p.exp_().mul_(target.sum(dim=-1, keepdim=True)).sub_(target)
+    elif loss == "squared_error":
+        diff = out - target
+        row_loss = diff.square().mean(dim=-1)
+        grad = diff.mul_(2.0 / out.shape[-1])
+    else:
+        raise ValueError(
+            f"loss must be 'cross_entropy' or 'squared_error', got {loss!r}."
+        )
+    return row_loss, grad
+
+
 class MLP(nn.Module):
     """Fully connected network: ``Linear -> activation`` per hidden layer, then a
     final ``Linear`` that outputs logits (classification) or values (regression).
@@ -179,20 +197,9 @@ class MLP(nn.Module):
                 h = self._hidden_activations[i](h)
             activations.append(h)
         out = h
-        if loss == "cross_entropy":
-            if not torch.is_floating_point(target):
-                target = nn.functional.one_hot(target.long(), out.shape[1]).to(out)
-            log_p = torch.log_softmax(out, dim=1)
-            row_loss = -(target * log_p).sum(dim=1)
-            grad = log_p.exp_().mul_(target.sum(dim=1, keepdim=True)).sub_(target)
-        elif loss == "squared_error":
-            diff = out - target
-            row_loss = diff.square().mean(dim=1)
-            grad = diff.mul_(2.0 / out.shape[1])
-        else:
-            raise ValueError(
-                f"loss must be 'cross_entropy' or 'squared_error', got {loss!r}."
-            )
+        if loss == "cross_entropy" and not torch.is_floating_point(target):
+            target = nn.functional.one_hot(target.long(), out.shape[1]).to(out)
+        row_loss, grad = _row_loss_and_grad(out, target, loss)
         if sample_weight is None:
             value = row_loss.mean()
             grad.div_(len(X))

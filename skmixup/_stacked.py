@@ -22,7 +22,7 @@ from skorch import NeuralNet
 from torch import Tensor, nn
 
 from ._mixing import sample_lambda
-from ._modules import _ACTIVATIONS, MLP, _apply_derivative
+from ._modules import _ACTIVATIONS, MLP, _apply_derivative, _row_loss_and_grad
 from ._net import EpochSummaryHistory
 
 # Slots (steps x members x rows) whose row indices are drawn at once: enough
@@ -143,18 +143,7 @@ class StackedMLP(nn.Module):
                 _ACTIVATE_IN_PLACE[self.activation](h)
             activations.append(h)
         out = h
-        if loss == "cross_entropy":
-            log_p = torch.log_softmax(out, dim=2)
-            row_loss = -(target * log_p).sum(dim=2)
-            grad = log_p.exp_().mul_(target.sum(dim=2, keepdim=True)).sub_(target)
-        elif loss == "squared_error":
-            diff = out - target
-            row_loss = diff.square().mean(dim=2)
-            grad = diff.mul_(2.0 / out.shape[2])
-        else:
-            raise ValueError(
-                f"loss must be 'cross_entropy' or 'squared_error', got {loss!r}."
-            )
+        row_loss, grad = _row_loss_and_grad(out, target, loss)
         row_w = weight / weight.sum(dim=1, keepdim=True).clamp_min(1e-12)
         member_loss = (row_loss * row_w).sum(dim=1)
         grad.mul_(row_w.unsqueeze(2))
