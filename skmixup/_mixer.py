@@ -20,6 +20,7 @@ from ._mixing import (
     block_partners,
     label_distance_partners,
     mix_many,
+    mix_sample_weights,
     nearest_neighbors,
     neighbor_partners,
     same_class_partners,
@@ -343,7 +344,8 @@ class Mixer:
                 a.copy_(mix_many([a, *partners], weights))
         for i in range(2, len(buffers[0])):
             if buffers[0][i] is not None:
-                # A pair (i, j) weighs w_i * w_j: what repeating rows would give.
-                for k, b in enumerate(buffers[1:], start=1):
-                    buffers[0][i].mul_(torch.where(weights[:, k] > 0, b[i], 1))
+                partner_ws = [b[i] for b in buffers[1:]]
+                buffers[0][i].copy_(
+                    mix_sample_weights(buffers[0][i], partner_ws, weights)
+                )
         return True

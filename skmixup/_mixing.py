@@ -19,6 +19,7 @@ __all__ = [
     "label_distance_partners",
     "mix",
     "mix_many",
+    "mix_sample_weights",
     "mixup",
     "nearest_neighbors",
     "neighbor_partners",
@@ -523,6 +524,33 @@ def mix_many(parts: Sequence[Tensor], weights: Tensor) -> Tensor:
     for part, w in zip(parts[1:], columns[1:], strict=True):
         out.addcmul_(part, w)
     return out
+
+
+def mix_sample_weights(
+    w: Tensor, partner_ws: Sequence[Tensor], weights: Tensor | float
+) -> Tensor:
+    """Sample weights of mixed rows: the product of their samples' weights.
+
+    A pair ``(i, j)`` weighs ``w_i * w_j``, what repeating rows by their weights
+    gives in expectation; a partner whose mixing weight is 0 (an unmixed batch)
+    takes no part. ``weights`` is a float ``lambda`` (every partner takes part)
+    or mixing weights of shape ``(k,)`` or ``(n, k)``, as for :func:`mix_many`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import mix_sample_weights
+    >>> w, w_partner = torch.tensor([2.0, 3.0]), torch.tensor([5.0, 7.0])
+    >>> mix_sample_weights(w, [w_partner], torch.tensor([[0.5, 0.5], [1.0, 0.0]]))
+    tensor([10.,  3.])
+    """
+    for c, w_partner in enumerate(partner_ws, start=1):
+        if isinstance(weights, float):
+            w = w * w_partner
+        else:
+            takes_part = weights[..., c] > 0
+            w = w * torch.where(takes_part, w_partner, torch.ones_like(w_partner))
+    return w
 
 
 class MixedBatch(NamedTuple):

@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 from ._data import TensorBatchIterator, _tensors_of
 from ._mixer import VARIANT_PARAMS, Mixer, MixupConfig
-from ._mixing import mix, mix_many
+from ._mixing import mix, mix_many, mix_sample_weights
 from ._modules import MLP
 
 __all__ = ["EpochSummaryHistory", "MixupNet"]
@@ -69,12 +69,6 @@ def _mix_targets(
     if not torch.is_floating_point(parts[0]):
         parts = [F.one_hot(y.long(), n_classes).to(dtype) for y in parts]
     return _mix_parts(parts, weights)
-
-
-def _where(weights: Tensor, c: int, w_partner: Tensor) -> Tensor:
-    """Partner ``c``'s sample weights where it takes part in the mix, else 1."""
-    column = weights[..., c]
-    return torch.where(column > 0, w_partner, torch.ones_like(w_partner))
 
 
 def _unpack(batch) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -283,11 +277,7 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
                 )
         weights = mixer.batch_weights(len(Xi))
         if wi is not None:
-            # Pair (i, j) weighs w_i * w_j: what repeating rows would give.
-            for c, p in enumerate(partners, start=1):
-                wi = wi * (
-                    p[2] if isinstance(weights, float) else _where(weights, c, p[2])
-                )
+            wi = mix_sample_weights(wi, [p[2] for p in partners], weights)
         mix_on = self.mixing_.mix_on
         X_parts = [Xi, *(p[0] for p in partners)]
         y_parts = [yi, *(p[1] for p in partners)]
