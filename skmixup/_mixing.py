@@ -489,11 +489,12 @@ def mix(a: Tensor, b: Tensor, lam: Tensor | float) -> Tensor:
     return torch.lerp(b, a, lam)
 
 
-def mix_many(parts: Sequence[Tensor], weights: Tensor) -> Tensor:
+def mix_many(parts: Sequence[Tensor], weights: Tensor | float) -> Tensor:
     """Convex combination ``sum_c weights[..., c] * parts[c]`` of several samples.
 
     ``weights`` has shape ``(k,)`` (one set for the batch) or ``(n, k)`` (one set
-    per row), with ``k = len(parts)``; two parts reduce to :func:`mix`.
+    per row), with ``k = len(parts)``; two parts reduce to :func:`mix`, and then
+    ``weights`` may also be the float ``lambda`` of the first part.
 
     Examples
     --------
@@ -503,6 +504,8 @@ def mix_many(parts: Sequence[Tensor], weights: Tensor) -> Tensor:
     >>> mix_many(parts, torch.tensor([0.5, 0.25, 0.25])).ravel().tolist()
     [1.5, 1.5]
     """
+    if isinstance(weights, float) and len(parts) == 2:
+        return mix(parts[0], parts[1], weights)
     if weights.shape[-1] != len(parts):
         raise ValueError(
             f"weights has {weights.shape[-1]} columns for {len(parts)} parts."

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from ._mixing import mix, mix_many
+from ._mixing import mix_many
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -146,10 +146,7 @@ class MLP(nn.Module):
         for module in layers[: self._cuts[layer]]:
             h = module(h)
         chunks = list(h.split(n))
-        if isinstance(weights, float):
-            h = mix(chunks[0], chunks[1], weights)
-        else:
-            h = mix_many(chunks, weights)
+        h = mix_many(chunks, weights)
         for module in layers[self._cuts[layer] :]:
             h = module(h)
         return h

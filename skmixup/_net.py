@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 from ._data import TensorBatchIterator, _tensors_of
 from ._mixer import VARIANT_PARAMS, Mixer, MixupConfig
-from ._mixing import mix, mix_many, mix_sample_weights
+from ._mixing import mix_many, mix_sample_weights
 from ._modules import MLP
 
 __all__ = ["EpochSummaryHistory", "MixupNet"]
@@ -56,19 +56,13 @@ class EpochSummaryHistory(History):
             batch[attr] = value
 
 
-def _mix_parts(parts: list[Tensor], weights: float | Tensor) -> Tensor:
-    if isinstance(weights, float):
-        return mix(parts[0], parts[1], weights)
-    return mix_many(parts, weights)
-
-
 def _mix_targets(
     parts: list[Tensor], weights: float | Tensor, n_classes: int, dtype: torch.dtype
 ) -> Tensor:
     """Mixed targets; integer class labels become one-hot probabilities first."""
     if not torch.is_floating_point(parts[0]):
         parts = [F.one_hot(y.long(), n_classes).to(dtype) for y in parts]
-    return _mix_parts(parts, weights)
+    return mix_many(parts, weights)
 
 
 def _unpack(batch) -> tuple[Tensor, Tensor, Tensor | None]:
@@ -291,7 +285,7 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
                 yi = _mix_targets(y_parts, weights, y_pred.shape[-1], y_pred.dtype)
             return self._backward(y_pred, yi, Xi, wi)
         if mix_on != "targets":
-            Xi = _mix_parts(X_parts, weights)
+            Xi = mix_many(X_parts, weights)
         if mix_on == "inputs":
             return self._step(Xi, yi, wi, fit_params)
         n_classes = getattr(self.module_, "n_outputs", None)
