@@ -220,6 +220,33 @@ def test_poisoned_held_out_rows_leave_their_members_unchanged(weighted):
         assert not torch.equal(p_clean[-2:], p_dirty[-2:])
 
 
+def _flushing() -> bool:
+    return torch.tensor([1e-39]).mul(1.0).item() == 0.0
+
+
+@pytest.mark.parametrize("flush_before", [False, True])
+def test_training_flushes_subnormals_and_restores_the_mode(flush_before):
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush subnormals")
+    data, _ = _member_data()
+    seen = []
+    original = StackedMLP.loss_and_grad
+
+    def recording(self, *args):
+        seen.append(_flushing())
+        return original(self, *args)
+
+    torch.set_flush_denormal(flush_before)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(StackedMLP, "loss_and_grad", recording)
+            _train_stacked(data, 2, epochs=1)
+        assert seen and all(seen)
+        assert _flushing() is flush_before
+    finally:
+        torch.set_flush_denormal(False)
+
+
 # -- the estimators ----------------------------------------------------------
 
 
