@@ -16,6 +16,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
 from skmixup import (
     MLP,
@@ -180,7 +181,7 @@ def test_partners_are_own_rows_of_the_same_batch():
             assert mask[k, index[c, :, k].reshape(-1).numpy()].all()
 
 
-def _train_stacked(data, n_members_per_split, seed=0, epochs=3):
+def _train_stacked(data, n_members_per_split, seed=0, epochs=3, **net_params):
     n_splits = data.train_mask.shape[0]
     member_split = np.repeat(np.arange(n_splits), n_members_per_split).tolist()
     torch.manual_seed(seed)
@@ -197,8 +198,22 @@ def _train_stacked(data, n_members_per_split, seed=0, epochs=3):
         member_alphas=[0.0, 1.0] * n_splits,
         member_split=member_split,
         random_state=seed,
+        **net_params,
     )
     return net.fit(data, None).module_
+
+
+def test_user_callbacks_still_see_every_step_s_gradients():
+    data, _ = _member_data()
+    seen = []
+
+    class Recorder(Callback):
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            seen.append(all(p.grad is not None for _, p in named_parameters))
+
+    _train_stacked(data, 2, epochs=2, callbacks=[Recorder()])
+    n_steps = math.ceil(data.train_mask.sum(dim=1).max().item() / 10)
+    assert seen == [True] * (2 * n_steps)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
