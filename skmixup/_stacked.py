@@ -352,12 +352,17 @@ class StackedBatchIterator:
                 yield mixed[s, ..., :d], target[s], weight[s]
 
 
+def _flushing_subnormals() -> bool:
+    """Whether this thread flushes subnormal floats to zero."""
+    # torch sets the mode but does not report it: with it on, a subnormal
+    # input reads as zero.
+    return torch.tensor([1e-39]).mul(1.0).item() == 0.0
+
+
 @contextlib.contextmanager
 def _subnormals_flushed() -> Iterator[None]:
     """Flush subnormal floats to zero on this thread, then restore the mode."""
-    # torch sets the mode but does not report it: with it on, a subnormal
-    # input reads as zero.
-    was_on = torch.tensor([1e-39]).mul(1.0).item() == 0.0
+    was_on = _flushing_subnormals()
     torch.set_flush_denormal(True)
     try:
         yield

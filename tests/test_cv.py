@@ -30,6 +30,7 @@ from skmixup._stacked import (
     StackedBatchIterator,
     StackedMixupNet,
     StackedMLP,
+    _flushing_subnormals,
 )
 
 FAST = {"max_epochs": 5, "batch_size": 32, "device": "cpu", "random_state": 0}
@@ -235,10 +236,6 @@ def test_poisoned_held_out_rows_leave_their_members_unchanged(weighted):
         assert not torch.equal(p_clean[-2:], p_dirty[-2:])
 
 
-def _flushing() -> bool:
-    return torch.tensor([1e-39]).mul(1.0).item() == 0.0
-
-
 @pytest.mark.parametrize("flush_before", [False, True])
 def test_training_flushes_subnormals_and_restores_the_mode(flush_before):
     if not torch.set_flush_denormal(True):
@@ -248,7 +245,7 @@ def test_training_flushes_subnormals_and_restores_the_mode(flush_before):
     original = StackedMLP.loss_and_grad
 
     def recording(self, *args):
-        seen.append(_flushing())
+        seen.append(_flushing_subnormals())
         return original(self, *args)
 
     torch.set_flush_denormal(flush_before)
@@ -257,7 +254,7 @@ def test_training_flushes_subnormals_and_restores_the_mode(flush_before):
             mp.setattr(StackedMLP, "loss_and_grad", recording)
             _train_stacked(data, 2, epochs=1)
         assert seen and all(seen)
-        assert _flushing() is flush_before
+        assert _flushing_subnormals() is flush_before
     finally:
         torch.set_flush_denormal(False)
 
