@@ -6,6 +6,7 @@ import re
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
@@ -29,7 +30,6 @@ _DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?")
 # few enough that each layer's activations (4096 x 128 floats, 2 MB) stay in
 # cache; 16384 rows predicted 1,000,000 rows about a third slower.
 _PREDICT_BATCH_SIZE = 4096
-_PREDICT_ROW_MULTIPLE = 8  # divides _PREDICT_BATCH_SIZE; see BaseMixup._forward
 _FLOATS = (np.float32, np.float64)
 
 
@@ -59,6 +59,50 @@ def resolve_device(device: str) -> torch.device:
             f"CUDA device(s) are visible (indices 0..{torch.cuda.device_count() - 1})."
         )
     return torch.device("cuda", index)
+
+
+def float64_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Float64 copies of ``module``'s floating parameters and buffers."""
+    state = dict(module.named_parameters())
+    state.update(module.named_buffers())
+    return {
+        name: t.detach().double() if t.is_floating_point() else t
+        for name, t in state.items()
+    }
+
+
+def evaluate_float64(
+    module: torch.nn.Module,
+    X: np.ndarray,
+    device: torch.device | str,
+    state: dict[str, torch.Tensor] | None = None,
+) -> np.ndarray:
+    """Outputs of the (float32-trained) ``module`` on rows ``X``, in float64.
+
+    Why float64: a float32 matrix product rounds each output differently
+    depending on the kernel the BLAS picks, and that choice depends on how many
+    rows share the call, on the CPU (AVX2, AVX-512), on MKL's code path and on
+    the threads. Evaluated in float32, a row predicted alone and the same row
+    inside a batch differed by up to about 2e-7 relative, beyond scikit-learn's
+    1e-7 tolerance for float64 outputs, and which rows differed changed from one
+    machine to another. In float64 the same rounding differences are about
+    1e-16: predictions no longer depend on batch composition, CPU or BLAS at
+    any tolerance a user or scikit-learn applies. This is what scikit-learn's
+    own MLP does; it costs about twice a float32 pass, at predict time only.
+    ``state`` is :func:`float64_state` of ``module``, to reuse across chunks.
+    """
+    if state is None:
+        state = float64_state(module)
+    X = torch.from_numpy(np.ascontiguousarray(X)).to(device, torch.float64)
+    with torch.no_grad():
+        out = torch.func.functional_call(module, state, (X,))
+    return out.cpu().numpy()
+
+
+def _dense_rows(X, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of an array or a sparse matrix, as a dense array."""
+    rows = X[start:stop]
+    return rows.toarray() if sp.issparse(rows) else rows
 
 
 def _reject_non_numeric_columns(X) -> None:
@@ -241,14 +285,27 @@ class BaseMixup(BaseEstimator):
         was_training = module.training
         module.eval()
         with torch.no_grad():
-            out = module(torch.from_numpy(X_probe[:2]))
-        module.train(was_training)
-        if tuple(out.shape) != (len(X_probe[:2]), n_outputs):
+            out = module(torch.from_numpy(X_probe))
+        if tuple(out.shape) != (len(X_probe), n_outputs):
+            module.train(was_training)
             raise ValueError(
                 f"module output has shape {tuple(out.shape)} for a batch of "
-                f"{len(X_probe[:2])} rows; expected ({len(X_probe[:2])}, {n_outputs}) "
+                f"{len(X_probe)} rows; expected ({len(X_probe)}, {n_outputs}) "
                 "(batch, n_outputs)."
             )
+        try:
+            evaluate_float64(module, X_probe, "cpu")
+        except (RuntimeError, TypeError) as exc:
+            raise TypeError(
+                f"module {type(module).__name__} trains in float32 but must also "
+                "run with its parameters and buffers in float64: predictions "
+                "evaluate it in float64 so that they do not depend on batch "
+                "size, CPU or BLAS. Create tensors in forward from the input "
+                "(x.new_zeros(...), torch.zeros(..., dtype=x.dtype)) and keep "
+                f"constant tensors as registered buffers. PyTorch said: {exc}"
+            ) from exc
+        finally:
+            module.train(was_training)
         return module
 
     def _optimizer_kwargs(self, optimizer, device: torch.device) -> dict:
@@ -293,7 +350,7 @@ class BaseMixup(BaseEstimator):
             # Seeding the global generators inside a fork makes module init (and
             # e.g. dropout in user modules) follow random_state without leaking.
             torch.manual_seed(init_seed)
-            module = self._build_module(X.shape[1], n_outputs, X)
+            module = self._build_module(X.shape[1], n_outputs, _dense_rows(X, 0, 2))
             self.net_ = MixupNet(
                 module=module,
                 criterion=criterion,
@@ -367,24 +424,22 @@ class BaseMixup(BaseEstimator):
         valid = ArrayDataset(*_to_device(parts[1::2], device))
         return train, valid
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        """Raw network outputs for validated float32 ``X``, as float64 numpy.
+    def _forward(self, X) -> np.ndarray:
+        """Raw network outputs for validated ``X``, as float64 numpy.
 
-        Every forward pass gets a multiple of 8 rows (a short tail is padded with
-        zero rows, then dropped): float32 matrix products then round each row the
-        same way whatever other rows share its batch, so predicting a row alone
-        or among others gives the same bits (scikit-learn checks this).
+        ``X`` is a float32 array or CSR matrix; rows go through the network
+        ``_PREDICT_BATCH_SIZE`` at a time (sparse ones densified per chunk).
+        See :func:`evaluate_float64` for why the float32 network is evaluated in
+        float64.
         """
-        X = torch.from_numpy(_writable(X))
-        n_bulk = len(X) - len(X) % _PREDICT_ROW_MULTIPLE
+        module, device = self.net_.module_, self.net_.device
+        module.eval()
+        params = float64_state(module)
         parts = []
-        if n_bulk:
-            parts.append(self.net_.forward(ArrayDataset(X[:n_bulk])))
-        if n_bulk < len(X):
-            tail = X.new_zeros((_PREDICT_ROW_MULTIPLE, X.shape[1]))
-            tail[: len(X) - n_bulk] = X[n_bulk:]
-            parts.append(self.net_.forward(ArrayDataset(tail))[: len(X) - n_bulk])
-        return torch.cat(parts).detach().cpu().numpy().astype(np.float64)
+        for start in range(0, X.shape[0], _PREDICT_BATCH_SIZE):
+            chunk = _dense_rows(X, start, start + _PREDICT_BATCH_SIZE)
+            parts.append(evaluate_float64(module, chunk, device, params))
+        return np.concatenate(parts)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
