@@ -433,3 +433,53 @@ def test_label_noise_suite_trains_on_noisy_and_tests_on_clean_labels(
     assert "## Training labels actually wrong" in table
     assert (out / "noise_curve.png").read_bytes()[:4] == b"\x89PNG"
     assert not (out / "erm_vs_mixup.png").exists()
+
+
+# -- the process as found ------------------------------------------------------------
+
+
+def _thread_settings() -> tuple:
+    import threadpoolctl
+    import torch
+
+    pools = sorted(
+        (p["internal_api"], p["filepath"], p["num_threads"])
+        for p in threadpoolctl.threadpool_info()
+    )
+    return torch.get_num_threads(), torch.get_num_interop_threads(), pools
+
+
+def test_main_in_process_leaves_thread_settings_as_found(tmp_path):
+    import torch
+
+    # conftest pins one thread; the runs' own setting is one thread as well, so
+    # start from another count to see whether main leaves it.
+    outer = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        before = _thread_settings()
+        args = ["--datasets", BOTH_TASKS, "--methods", "erm,mixup-0.4,hgb"]
+        assert main([*args, "--repeats", "1", "--out", str(tmp_path), *TINY]) == 0
+        assert _thread_settings() == before
+    finally:
+        torch.set_num_threads(outer)
+
+
+def test_openml_settings_are_restored_after_loading(tmp_path):
+    openml = pytest.importorskip("openml")
+    server = openml.config.server
+    # A local port that refuses connections: fails at once, never touches the net.
+    openml.config.server = "http://127.0.0.1:9/api/v1/xml"
+    try:
+        before = openml.config.get_config_as_dict()
+        status = main(
+            [
+                "--datasets", "openml:61", "--openml-cache", str(tmp_path / "cache"),
+                "--out", str(tmp_path / "out"), "-q",
+            ]
+        )  # fmt: skip
+        after = openml.config.get_config_as_dict()
+    finally:
+        openml.config.server = server
+    assert status == 2
+    assert after == before

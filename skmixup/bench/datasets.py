@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -214,6 +215,27 @@ def _load_uci_regression(name: str, data_dir: Path) -> Dataset:
 # -- OpenML ---------------------------------------------------------------------
 
 
+@contextmanager
+def _openml_settings(config, cache_dir: Path | None) -> Iterator[None]:
+    """openml's cache folder and retry policy for one load, then the caller's again.
+
+    They are module globals of openml; ``main`` called from Python must not
+    leave them changed for the caller's own openml use.
+    """
+    saved = config.get_config_as_dict()
+    try:
+        if cache_dir is not None:
+            config.set_root_cache_directory(str(cache_dir))
+        # Offline, the default policy would retry with back-off for minutes.
+        config.set_retry_policy("robot", n_retries=1)
+        yield
+    finally:
+        config.set_root_cache_directory(saved["cachedir"])
+        config.set_retry_policy(
+            saved["retry_policy"], n_retries=saved["connection_n_retries"]
+        )
+
+
 def _load_openml(key: str, cache_dir: Path | None) -> Dataset:
     try:
         import openml
@@ -221,27 +243,25 @@ def _load_openml(key: str, cache_dir: Path | None) -> Dataset:
         raise DatasetError(
             "OpenML datasets need the openml package: pip install 'skmixup[bench]'."
         ) from exc
-    if cache_dir is not None:
-        openml.config.set_root_cache_directory(str(cache_dir))
-    # Offline, the default policy would retry with back-off for minutes.
-    openml.config.set_retry_policy("robot", n_retries=1)
     ident: int | str = int(key) if key.isdigit() else key
-    try:
-        ds = openml.datasets.get_dataset(
-            ident,
-            download_data=True,
-            download_qualities=False,
-            download_features_meta_data=False,
-        )
-        X, y, _, _ = ds.get_data(target=ds.default_target_attribute)
-    except Exception as exc:  # network, server and cache errors alike
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc) else type(exc)
-        raise DatasetError(
-            f"cannot load OpenML dataset {key!r}: it is not in the openml cache "
-            f"({openml.config.get_cache_directory()}) and the OpenML server could "
-            f"not be reached or refused it ({reason}). Load it once while online, "
-            "use its numeric id (names need the server), or pass --openml-cache."
-        ) from None
+    with _openml_settings(openml.config, cache_dir):
+        try:
+            ds = openml.datasets.get_dataset(
+                ident,
+                download_data=True,
+                download_qualities=False,
+                download_features_meta_data=False,
+            )
+            X, y, _, _ = ds.get_data(target=ds.default_target_attribute)
+        except Exception as exc:  # network, server and cache errors alike
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc) else type(exc)
+            raise DatasetError(
+                f"cannot load OpenML dataset {key!r}: it is not in the openml cache "
+                f"({openml.config.get_cache_directory()}) and the OpenML server "
+                f"could not be reached or refused it ({reason}). Load it once while "
+                "online, use its numeric id (names need the server), or pass "
+                "--openml-cache."
+            ) from None
     if y is None:
         raise DatasetError(f"OpenML dataset {key!r} has no default target column.")
     categorical = y.dtype.kind in "OUSb" or isinstance(y.dtype, pd.CategoricalDtype)

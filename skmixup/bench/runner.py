@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 import time
 import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -238,13 +240,47 @@ def _classification_metrics(y_test, proba, classes, all_classes) -> dict:
     }
 
 
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_before = 0
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Run torch on ``n`` threads inside the block, then restore the caller's count.
+
+    The count is process-wide, and with n_jobs=1 (or Dask workers that are
+    threads) runs execute in the caller's process: a user calling
+    :func:`skmixup.bench.cli.main` from Python must keep their setting. Blocks may
+    overlap in threads; the count taken by the first is restored by the last.
+    """
+    import torch
+
+    global _threads_users, _threads_before
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_before = torch.get_num_threads()
+        _threads_users += 1
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0:
+                torch.set_num_threads(_threads_before)
+
+
 def execute(run: Run, suite: Suite, ctx: Context) -> dict:
     """Fit and score one run; the returned dict is its results row."""
-    import torch
+    with _torch_threads(ctx.torch_threads):
+        return _execute(run, suite, ctx)
+
+
+def _execute(run: Run, suite: Suite, ctx: Context) -> dict:
     from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
     from sklearn.pipeline import make_pipeline
 
-    torch.set_num_threads(ctx.torch_threads)
     ds = datasets.load(run.dataset, ctx.data_dir, ctx.openml_cache)
     suite = suite.for_task(ds.task)
     seed = run_seed(ctx.seed, run.repeat)
