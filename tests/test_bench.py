@@ -483,3 +483,126 @@ def test_openml_settings_are_restored_after_loading(tmp_path):
         openml.config.server = server
     assert status == 2
     assert after == before
+
+
+# -- Ctrl-C --------------------------------------------------------------------------
+
+
+def test_ctrl_c_keeps_finished_runs_and_prints_how_to_resume(
+    tmp_path, monkeypatch, capsys
+):
+    import shlex
+
+    from sklearn.dummy import DummyClassifier
+
+    fits = []
+
+    class InterruptedOnThirdFit(DummyClassifier):
+        def fit(self, X, y, sample_weight=None):
+            fits.append(1)
+            if len(fits) == 3:
+                raise KeyboardInterrupt
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(runner, "_estimator", lambda *a: InterruptedOnThirdFit())
+    out = tmp_path / "out"
+    args = [
+        "--datasets", "synthetic:classification", "--methods", "erm,mixup-0.4",
+        "--repeats", "2", "--out", str(out), "--overwrite", *TINY,
+    ]  # fmt: skip
+    try:
+        status = main(args)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main() (a traceback for the user)")
+    assert status == 130
+    (line,) = capsys.readouterr().err.splitlines()
+    saved = _runs(out / "results.jsonl")
+    assert len(saved) == 2
+    assert f"2 finished runs are saved in {out / 'results.jsonl'}" in line
+    # The command to continue is the one run, with --resume for --overwrite.
+    command = shlex.split(line.partition("to continue: ")[2])
+    assert command == ["skmixup-bench", *(a for a in args if a != "--overwrite")] + [
+        "--resume"
+    ]
+    assert main(command[1:]) == 0
+    runs = _runs(out / "results.jsonl")
+    assert len(runs) == 4 and runs[:2] == saved
+    # Stopped before --overwrite cleared the file: nothing is lost, and going on
+    # is starting over.
+    monkeypatch.setattr(runner, "plan", lambda *a: _raise(KeyboardInterrupt))
+    assert main(args) == 130
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.endswith("to start over: " + shlex.join(["skmixup-bench", *args]))
+    assert _runs(out / "results.jsonl") == runs
+
+
+def _raise(exc: BaseException):
+    raise exc
+
+
+def test_ctrl_c_swallowed_by_a_fit_loop_does_not_save_its_run(
+    tmp_path, monkeypatch, capsys
+):
+    from sklearn.dummy import DummyClassifier
+
+    fits = []
+
+    class SwallowsCtrlC(DummyClassifier):
+        # As skorch's and scikit-learn's MLP fit loops do: Ctrl-C ends training
+        # early and fit returns the model trained so far.
+        def fit(self, X, y, sample_weight=None):
+            fits.append(1)
+            try:
+                if len(fits) == 2:
+                    os.kill(os.getpid(), signal.SIGINT)
+                    time.sleep(5)  # the handler runs before this ends
+            except KeyboardInterrupt:
+                pass
+            return super().fit(X, y, sample_weight)
+
+    monkeypatch.setattr(runner, "_estimator", lambda *a: SwallowsCtrlC())
+    handler = signal.getsignal(signal.SIGINT)
+    out = tmp_path / "out"
+    args = ["--datasets", "synthetic:classification", "--methods", "erm,hgb"]
+    try:
+        status = main([*args, "--repeats", "2", "--out", str(out), *TINY])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main() (a traceback for the user)")
+    assert status == 130
+    assert len(fits) == 2 and len(_runs(out / "results.jsonl")) == 1
+    assert "1 finished run is saved" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_sigint_exits_130_with_one_line_and_resumes(tmp_path):
+    out = tmp_path / "out"
+    args = [
+        "--datasets", "synthetic:classification", "--methods", "erm,mixup-1.0",
+        "--max-epochs", "20", "--out", str(out), "-q",
+    ]  # fmt: skip
+    command = [sys.executable, "-m", "skmixup.bench", *args, "--repeats", "40"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    results = out / "results.jsonl"
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if results.exists() and results.read_text().count('"kind": "run"') >= 2:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the benchmark wrote no rows")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    (line,) = err.splitlines()
+    saved = _runs(results)
+    assert f"{len(saved)} finished runs are saved in {results}" in line
+    assert line.endswith(" --resume")
+    assert main([*args, "--repeats", "3", "--resume"]) == 0
+    runs = _runs(results)
+    assert runs[: len(saved)] == saved
+    assert len({r["key"] for r in runs}) == len(runs)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import datasets, report, runner
@@ -87,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
-        "--resume", action="store_true", help="skip runs already in the results file"
+        "--resume",
+        action="store_true",
+        help="skip runs already in the results file (to continue after Ctrl-C or a "
+        "crash)",
     )
     group.add_argument(
         "--overwrite", action="store_true", help="discard an existing results file"
@@ -146,7 +154,11 @@ def _check(args: argparse.Namespace, suite: Suite) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``skmixup-bench``; return the exit status (0 ok, 1 failed runs, 2 usage)."""
+    """Run ``skmixup-bench``; return the exit status.
+
+    0: every run finished; 1: some runs failed; 2: a usage or data error; 130:
+    interrupted (Ctrl-C), with every finished run saved for ``--resume``.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     say: Callable[..., None] = (
@@ -167,6 +179,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.report:
         return _report_only(args.out)
+    command = ["skmixup-bench", *(sys.argv[1:] if argv is None else argv)]
+    with _noting_ctrl_c() as ctrl_c:
+        try:
+            return _run(parser, args, command, say, ctrl_c)
+        except KeyboardInterrupt:
+            # A traceback from inside some estimator tells the user nothing;
+            # what they need is what was kept and how to go on.
+            print(_interrupted(args, command), file=sys.stderr)
+            return 130
+
+
+def _run(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    command: list[str],
+    say: Callable[..., None],
+    ctrl_c: _CtrlC,
+) -> int:
     try:
         suite = _suite(args)
     except ValueError as exc:
@@ -200,7 +230,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     results = runner.ResultsFile(args.out / _RESULTS)
-    command = ["skmixup-bench", *(sys.argv[1:] if argv is None else argv)]
     head = runner.header(suite, ctx, command, specs) | {"skipped": skipped}
     previous = results.read(repair=args.resume)
     if previous and not (args.resume or args.overwrite):
@@ -213,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.overwrite:
         results.path.unlink(missing_ok=True)
         previous = []
+        # Done: from here on, going on after Ctrl-C means resuming this file.
+        args.overwrite = False
     first = next((r for r in previous if r.get("kind") == "header"), None)
     if first is not None and runner.fingerprint(first) != runner.fingerprint(head):
         print(
@@ -229,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"suite {suite.name}: {len(runs)} runs, {len(runs) - len(todo)} already "
         f"done; writing {results.path}"
     )
-    failures = _execute(todo, suite, ctx, args, results)
+    failures = _execute(todo, suite, ctx, args, results, ctrl_c)
 
     rows = [r for r in results.read() if r.get("kind") == "run"]
     wanted = {r.key for r in runs}
@@ -238,6 +269,65 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"skmixup-bench: {failures} run(s) failed", file=sys.stderr)
         return 1
     return 0
+
+
+@dataclass
+class _CtrlC:
+    seen: bool = False
+
+
+@contextmanager
+def _noting_ctrl_c() -> Iterator[_CtrlC]:
+    """Note Ctrl-C even where an estimator swallows it; then the caller's handler.
+
+    skorch's and scikit-learn's MLP fit loops catch KeyboardInterrupt and return
+    the model trained so far: a run cut short so must not be saved as finished.
+    """
+    ctrl_c = _CtrlC()
+    previous = signal.getsignal(signal.SIGINT)
+    # Only the main thread may set a handler; a Ctrl-C ignored stays ignored, and
+    # a handler not set from Python (None) could not be put back.
+    if threading.current_thread() is not threading.main_thread() or previous in (
+        signal.SIG_IGN,
+        None,
+    ):
+        yield ctrl_c
+        return
+
+    def note(signum: int, frame: object) -> None:
+        ctrl_c.seen = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield ctrl_c
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted(args: argparse.Namespace, command: list[str]) -> str:
+    """The one line ``skmixup-bench`` prints on Ctrl-C: what is saved, how to go on."""
+    path = args.out / _RESULTS
+    if args.overwrite:  # stopped before the file was cleared
+        return (
+            f"skmixup-bench: interrupted before any run; {path} is as it was; to "
+            f"start over: {shlex.join(command)}"
+        )
+    try:
+        records = runner.ResultsFile(path).read()
+    except (OSError, ValueError):
+        saved = f"the finished runs are saved in {path}"
+    else:
+        n = sum(r.get("kind") == "run" for r in records)
+        saved = f"{n} finished run{' is' if n == 1 else 's are'} saved in {path}"
+    if not args.resume:
+        # Any --overwrite is done by now, and --resume excludes it (argparse
+        # also accepts it shortened down to --ov).
+        command = [
+            a for a in command if not (len(a) >= 4 and "--overwrite".startswith(a))
+        ]
+        command = [*command, "--resume"]
+    return f"skmixup-bench: interrupted; {saved}; to continue: {shlex.join(command)}"
 
 
 def _missing_extras() -> list[str]:
@@ -275,6 +365,7 @@ def _execute(
     ctx: runner.Context,
     args: argparse.Namespace,
     results: runner.ResultsFile,
+    ctrl_c: _CtrlC,
 ) -> int:
     from tqdm.auto import tqdm
 
@@ -289,6 +380,9 @@ def _execute(
     )
     with tqdm(total=len(todo), unit="run", disable=args.quiet) as bar:
         for row in rows:
+            if ctrl_c.seen:
+                # This row may come from a fit that Ctrl-C cut short.
+                raise KeyboardInterrupt
             if row["kind"] == "error":
                 failures += 1
                 print(f"run {row['key']} failed: {row['error']}", file=sys.stderr)
