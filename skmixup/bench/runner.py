@@ -523,9 +523,10 @@ def _source_revision() -> str | None:
 
 
 def fingerprint(record: dict) -> dict:
-    """What must match to resume: the protocol, not the dataset list or repeats."""
+    """What must match to resume: the protocol, not its wording, datasets or repeats."""
     # from_dict fills fields added since the record was written with defaults.
     suite = Suite.from_dict(record["suite"]).as_dict()
-    suite = {k: v for k, v in suite.items() if k not in ("datasets", "repeats")}
+    ignored = ("description", "datasets", "repeats")
+    suite = {k: v for k, v in suite.items() if k not in ignored}
     # JSON turns tuples into lists; compare in that form.
     return json.loads(json.dumps({"suite": suite, "seed": record["context"]["seed"]}))

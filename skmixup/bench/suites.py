@@ -380,7 +380,9 @@ _NOISE_METHODS = (
 SUITES["ablation"] = Suite(
     name="ablation",
     description=(
-        "mixup variants (issue 4) against ERM and plain mixup, all at alpha=1.0 "
+        "mixup variants (SamplePairing, partner choice, C-Mixup, manifold mixup, "
+        "what is mixed and when, mixup with dropout; listed in "
+        "skmixup.bench.suites.VARIANTS) against ERM and plain mixup, all at alpha=1.0 "
         "unless fixed by the variant; classification: the paper suite's protocol "
         "(batch 16, 10 epochs), 5 repeats; regression: the uci-regression "
         "protocol on its first 3 splits (protein 1)"
