@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,6 +20,7 @@ from ._data import ArrayDataset
 from ._mixer import MIX_ON, PAIRINGS, VARIANT_PARAMS
 from ._modules import _ACTIVATIONS, MLP
 from ._net import MixupNet
+from ._sparse import SparseRows, as_csr
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -28,9 +30,14 @@ _OPTIMIZERS = {
 _DEVICE_PATTERN = re.compile(r"cpu|cuda(?::(\d+))?")
 # Rows per forward pass at predict time: enough to amortise per-call overhead,
 # few enough that each layer's activations (4096 x 128 floats, 2 MB) stay in
-# cache; 16384 rows predicted 1,000,000 rows about a third slower.
+# cache; 16384 rows predicted 1,000,000 rows about a third slower. Wide inputs
+# (densified sparse rows) get fewer rows, so a chunk stays near 16 MB.
 _PREDICT_BATCH_SIZE = 4096
+_PREDICT_BYTES = 2**24
 _FLOATS = (np.float32, np.float64)
+# CSR is what training reads; CSC is converted once. check_array turns every
+# other scipy format into CSR.
+_SPARSE_FORMATS = ("csr", "csc")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -73,7 +80,7 @@ def float64_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 def evaluate_float64(
     module: torch.nn.Module,
-    X: np.ndarray,
+    X: torch.Tensor,
     device: torch.device | str,
     state: dict[str, torch.Tensor] | None = None,
 ) -> np.ndarray:
@@ -93,16 +100,42 @@ def evaluate_float64(
     """
     if state is None:
         state = float64_state(module)
-    X = torch.from_numpy(np.ascontiguousarray(X)).to(device, torch.float64)
+    X = X.to(device, torch.float64)
     with torch.no_grad():
         out = torch.func.functional_call(module, state, (X,))
     return out.cpu().numpy()
 
 
-def _dense_rows(X, start: int, stop: int) -> np.ndarray:
-    """Rows ``start:stop`` of an array or a sparse matrix, as a dense array."""
-    rows = X[start:stop]
-    return rows.toarray() if sp.issparse(rows) else rows
+def float64_chunks(X, device, n_rows: int) -> Iterator[torch.Tensor]:
+    """Consecutive chunks of ``n_rows`` rows of ``X`` as float64 tensors on
+    ``device``, all written into one buffer (each chunk is valid until the next).
+
+    ``X`` is a float32 array, or a sparse matrix from :func:`_as_float32` whose
+    rows are densified chunk by chunk, their values rounded to float32 (the
+    precision the network was trained on) whatever the matrix's dtype. One
+    reused buffer, rather than fresh chunk-sized arrays, keeps the allocator
+    from holding on to freed chunks (RSS grew by hundreds of MB otherwise).
+    """
+    if sp.issparse(X):
+        rows = SparseRows.from_scipy(as_csr(X), device)
+    else:
+        rows = torch.from_numpy(_writable(X))
+    n = X.shape[0]
+    buffer = torch.empty(
+        (min(n_rows, n), X.shape[1]), dtype=torch.float64, device=device
+    )
+    for start in range(0, n, n_rows):
+        out = buffer[: min(n_rows, n - start)]
+        if isinstance(rows, SparseRows):
+            rows.read(start, start + n_rows, out)
+        else:
+            out.copy_(rows[start : start + n_rows])
+        yield out
+
+
+def predict_rows(n_features: int) -> int:
+    """Rows per forward pass for inputs of ``n_features`` columns."""
+    return max(1, min(_PREDICT_BATCH_SIZE, _PREDICT_BYTES // (8 * n_features)))
 
 
 def _reject_non_numeric_columns(X) -> None:
@@ -228,7 +261,9 @@ class BaseMixup(BaseEstimator):
     def _validate_X_y(self, X, y, **kwargs):
         _reject_non_numeric_columns(X)
         try:
-            X, y = validate_data(self, X, y, dtype=_FLOATS, **kwargs)
+            X, y = validate_data(
+                self, X, y, dtype=_FLOATS, accept_sparse=_SPARSE_FORMATS, **kwargs
+            )
         except (TypeError, ValueError) as exc:
             if "convert" in str(exc) and "float" in str(exc):
                 raise type(exc)(
@@ -242,7 +277,10 @@ class BaseMixup(BaseEstimator):
 
     def _validate_X_predict(self, X):
         _reject_non_numeric_columns(X)
-        return _as_float32(validate_data(self, X, dtype=_FLOATS, reset=False))
+        X = validate_data(
+            self, X, dtype=_FLOATS, accept_sparse=_SPARSE_FORMATS, reset=False
+        )
+        return _as_float32(X)
 
     # -- the net ----------------------------------------------------------------
 
@@ -294,7 +332,7 @@ class BaseMixup(BaseEstimator):
                 "(batch, n_outputs)."
             )
         try:
-            evaluate_float64(module, X_probe, "cpu")
+            evaluate_float64(module, torch.from_numpy(X_probe), "cpu")
         except (RuntimeError, TypeError) as exc:
             raise TypeError(
                 f"module {type(module).__name__} trains in float32 but must also "
@@ -350,7 +388,8 @@ class BaseMixup(BaseEstimator):
             # Seeding the global generators inside a fork makes module init (and
             # e.g. dropout in user modules) follow random_state without leaking.
             torch.manual_seed(init_seed)
-            module = self._build_module(X.shape[1], n_outputs, _dense_rows(X, 0, 2))
+            probe = next(float64_chunks(X[:2], "cpu", 2)).float().numpy()
+            module = self._build_module(X.shape[1], n_outputs, probe)
             self.net_ = MixupNet(
                 module=module,
                 criterion=criterion,
@@ -359,7 +398,7 @@ class BaseMixup(BaseEstimator):
                 lr=self.lr,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
-                iterator_valid__batch_size=_PREDICT_BATCH_SIZE,
+                iterator_valid__batch_size=predict_rows(X.shape[1]),
                 train_split=None if valid is None else predefined_split(valid),
                 callbacks=callbacks,
                 device=device,
@@ -406,11 +445,12 @@ class BaseMixup(BaseEstimator):
         arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
         if not self.early_stopping:
             return ArrayDataset(*_to_device(arrays, device)), None
-        n_valid = int(np.ceil(self.validation_fraction * len(X)))
-        if n_valid < 1 or len(X) - n_valid < 1:
+        n_rows = X.shape[0]
+        n_valid = int(np.ceil(self.validation_fraction * n_rows))
+        if n_valid < 1 or n_rows - n_valid < 1:
             raise ValueError(
                 f"early_stopping with validation_fraction={self.validation_fraction} "
-                f"leaves no training or validation rows out of {len(X)}; use more "
+                f"leaves no training or validation rows out of {n_rows}; use more "
                 "data, another validation_fraction, or early_stopping=False."
             )
         try:
@@ -428,7 +468,7 @@ class BaseMixup(BaseEstimator):
         """Raw network outputs for validated ``X``, as float64 numpy.
 
         ``X`` is a float32 array or CSR matrix; rows go through the network
-        ``_PREDICT_BATCH_SIZE`` at a time (sparse ones densified per chunk).
+        :func:`predict_rows` at a time (sparse ones densified per chunk).
         See :func:`evaluate_float64` for why the float32 network is evaluated in
         float64.
         """
@@ -436,22 +476,32 @@ class BaseMixup(BaseEstimator):
         module.eval()
         params = float64_state(module)
         parts = []
-        for start in range(0, X.shape[0], _PREDICT_BATCH_SIZE):
-            chunk = _dense_rows(X, start, start + _PREDICT_BATCH_SIZE)
+        for chunk in float64_chunks(X, device, predict_rows(X.shape[1])):
             parts.append(evaluate_float64(module, chunk, device, params))
         return np.concatenate(parts)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
         return tags
 
 
-def _as_float32(X: np.ndarray) -> np.ndarray:
-    """The network trains in float32; values beyond its range are an error."""
-    with np.errstate(over="ignore"):
-        X32 = X.astype(np.float32, copy=False)
-    if not np.isfinite(X32).all():
+def _as_float32(X):
+    """The network trains in float32; values beyond its range are an error.
+
+    Sparse ``X`` becomes a canonical CSR matrix (see :func:`as_csr`) whose
+    values are converted to float32 only as rows are densified, so that a large
+    float64 matrix needs no float32 copy.
+    """
+    if sp.issparse(X):
+        X32 = as_csr(X)
+        finite = np.abs(X32.data).max(initial=0) <= np.finfo(np.float32).max
+    else:
+        with np.errstate(over="ignore"):
+            X32 = X.astype(np.float32, copy=False)
+        finite = np.isfinite(X32).all()
+    if not finite:
         raise ValueError(
             "X has values too large for float32 (|x| > 3.4e38), the precision the "
             "network trains in; rescale X first, e.g. with StandardScaler."
@@ -468,7 +518,13 @@ def _writable(a: np.ndarray) -> np.ndarray:
 
 
 def _to_device(arrays, device):
-    return [torch.from_numpy(_writable(a)).to(device) for a in arrays]
+    """Tensors on ``device``; a sparse matrix becomes :class:`SparseRows`."""
+    return [
+        SparseRows.from_scipy(a, device)
+        if sp.issparse(a)
+        else torch.from_numpy(_writable(a)).to(device)
+        for a in arrays
+    ]
 
 
 def _cuda_indices(device: torch.device) -> list[int]:

@@ -26,7 +26,10 @@ from ._base import (
     _SHARED_PARAMETERS,
     _SHARED_REFERENCES,
     _cuda_indices,
-    _writable,
+    _to_device,
+    float64_chunks,
+    float64_state,
+    predict_rows,
     resolve_device,
 )
 from ._classifier import MixupClassifier
@@ -99,7 +102,7 @@ class _StackedSearchMixin:
                 sample_weight = None
         cv = check_cv(self.cv, stratify, classifier=is_classifier(self))
         splits = list(cv.split(X, stratify))
-        n, n_splits, n_alphas = len(X), len(splits), len(alphas)
+        n, n_splits, n_alphas = X.shape[0], len(splits), len(alphas)
         train_mask = np.zeros((n_splits, n), dtype=bool)
         for s, (train, _) in enumerate(splits):
             train_mask[s, train] = True
@@ -112,10 +115,10 @@ class _StackedSearchMixin:
         classification = is_classifier(self)
         shift, scale = self._target_scaling(Y, train_mask, classification)
         weighted = sample_weight is not None
-        columns = [X, Y] + ([sample_weight[:, None]] if weighted else [])
-        packed = torch.from_numpy(_writable(np.hstack(columns))).to(device)
+        rest = np.hstack([Y] + ([sample_weight[:, None]] if weighted else []))
+        X_on_device, rest = _to_device([X, rest], device)
         data = MemberData(
-            packed, torch.from_numpy(train_mask).to(device), X.shape[1], weighted
+            X_on_device, rest, torch.from_numpy(train_mask).to(device), weighted
         )
         # Member k = split * n_alphas + alpha index.
         member_split = np.repeat(np.arange(n_splits), n_alphas)
@@ -148,7 +151,7 @@ class _StackedSearchMixin:
 
         scores = self._score_members(net.module_, X, Y, splits, shift, scale, n_alphas)
         self._set_results(alphas, scores)
-        del net, data, packed
+        del net, data, X_on_device, rest
         # The refit is the plain estimator's own fit with alpha_ (same seeds, so
         # the same network as GridSearchCV's best_estimator_). Training it as
         # stacked members, one per alpha, cost more than this one fit.
@@ -181,23 +184,24 @@ class _StackedSearchMixin:
 
     def _score_members(self, module, X, Y, splits, shift, scale, n_alphas):
         """Score matrix ``(n_alphas, n_splits)``: each member on its held-out rows,
-        with the plain estimator's default score (accuracy or R^2)."""
+        with the plain estimator's default score (accuracy or R^2), evaluated in
+        float64 as the plain estimator predicts (see ``evaluate_float64``)."""
         device = module.weights[0].device
+        state = float64_state(module)
         scores = np.empty((n_alphas, len(splits)))
-        # Rows per forward pass: each (members, rows, 128) activation stays ~2 MB.
-        step = max(64, _FORWARD_ROWS // n_alphas)
+        # Rows per forward pass: each (members, rows, 128) activation stays ~4 MB.
+        step = max(1, min(predict_rows(X.shape[1]), _FORWARD_ROWS // n_alphas))
         with torch.no_grad():
             for s, (_, test) in enumerate(splits):
                 members = torch.arange(s * n_alphas, (s + 1) * n_alphas, device=device)
-                X_test = torch.from_numpy(_writable(X[test])).to(device)
                 out = torch.cat(
                     [
-                        module(X_test[i : i + step], members)
-                        for i in range(0, len(test), step)
+                        torch.func.functional_call(module, state, (chunk, members))
+                        for chunk in float64_chunks(X[test], device, step)
                     ],
                     dim=1,
                 )
-                out = out.cpu().numpy().astype(np.float64)
+                out = out.cpu().numpy()
                 if shift is not None:
                     out = out * scale[s] + shift[s]
                 for a in range(n_alphas):

@@ -12,13 +12,17 @@ import torch
 from skorch.dataset import Dataset as SkorchDataset
 from torch import Tensor
 
+from ._sparse import SparseRows
+
 if TYPE_CHECKING:
     from ._mixer import Mixer
 
 __all__ = ["ArrayDataset", "Batch", "TensorBatchIterator"]
 
-# Rows gathered at a time when shuffling: bounds the temporary to a few MB.
-_GATHER_CHUNK = 65536
+# Bytes of rows (and partner rows) gathered at a time when shuffling: enough
+# rows to amortise the per-chunk calls, few enough that a wide table (e.g.
+# densified one-hot columns) never needs a full-size copy.
+_GATHER_BYTES = 2**24
 
 
 class ArrayDataset(torch.utils.data.Dataset):
@@ -66,14 +70,18 @@ class TensorBatchIterator:
     """Minibatches cut from tensors by slicing, never row by row.
 
     Each pass (epoch) with ``shuffle=True`` draws a new permutation from
-    ``generator`` and gathers the rows in that order once, so every row appears
-    exactly once per epoch, in a new order, reproducibly under the generator's
-    seed; batches are then views of that copy. The last batch may be short.
+    ``generator`` and gathers the rows in that order, a chunk of whole batches
+    at a time (a few MB), into buffers allocated once; batches are then views
+    of those buffers. Every row appears exactly once per epoch, in a new order,
+    reproducibly under the generator's seed. The last batch may be short.
 
     Parameters
     ----------
     tensors : tuple of Tensor or None
-        Tensors with the same number of rows; ``None`` entries are passed through.
+        Tensors with the same number of rows; ``None`` entries are passed
+        through. The first (``X``) may also be a
+        :class:`~skmixup._sparse.SparseRows`: its rows are densified as they
+        are gathered.
     batch_size : int
         Rows per batch.
     shuffle : bool, default=False
@@ -81,11 +89,12 @@ class TensorBatchIterator:
     generator : torch.Generator, default=None
         Source of the permutations; required when ``shuffle=True``.
     mixer : Mixer, default=None
-        With ``shuffle``: the mixup draws of the training run. At the start of
-        every epoch in which it mixes, its partner rows are gathered alongside
-        (``mixer.partner_orders``) and the mixer may mix the whole epoch in place
-        (``mixer.premix``); batches then carry ``premixed=True``. Otherwise each
-        batch carries its partners' rows as ``batch.partners``.
+        With ``shuffle``: the mixup draws of the training run. In every epoch
+        in which it mixes, its partner rows are gathered alongside
+        (``mixer.partner_orders``), and when the mixer can (``mixer.epoch_weights``)
+        each chunk is mixed in place (``mixer.premix``); batches then carry
+        ``premixed=True``. Otherwise each batch carries its partners' rows as
+        ``batch.partners``.
 
     Examples
     --------
@@ -131,10 +140,18 @@ class TensorBatchIterator:
     def __len__(self) -> int:
         return math.ceil(self.n_rows / self.batch_size)
 
-    def _allocate(self) -> tuple[tuple[Tensor | None, ...], Tensor | None]:
-        """Shuffle buffers, allocated once per fit; 2-D float X and y share one.
+    def _chunk_rows(self, n_sides: int) -> int:
+        """Rows gathered at a time: whole batches, about ``_GATHER_BYTES`` in all."""
+        row_bytes = n_sides * sum(
+            _row_numel(t) * t.dtype.itemsize for t in self.tensors if t is not None
+        )
+        n_batches = max(1, _GATHER_BYTES // max(1, row_bytes * self.batch_size))
+        return min(self.n_rows, n_batches * self.batch_size)
 
-        Sharing lets an epoch's inputs and targets be mixed with one lerp.
+    def _allocate(self, n_rows: int) -> tuple[tuple[Tensor | None, ...], Tensor | None]:
+        """Buffers for ``n_rows`` gathered rows; 2-D float X and y share one.
+
+        Sharing lets a chunk's inputs and targets be mixed with one lerp.
         """
         X, y = self.tensors[0], self.tensors[1] if len(self.tensors) > 1 else None
         packable = (
@@ -142,15 +159,19 @@ class TensorBatchIterator:
             and X.dim() == 2
             and y.dim() == 2
             and X.dtype == y.dtype
-            and torch.is_floating_point(X)
+            and X.dtype.is_floating_point
         )
         buffers = [
-            None if t is None or (packable and i < 2) else torch.empty_like(t)
+            None
+            if t is None or (packable and i < 2)
+            else torch.empty((n_rows, *t.shape[1:]), dtype=t.dtype, device=t.device)
             for i, t in enumerate(self.tensors)
         ]
         packed = None
         if packable:
-            packed = X.new_empty((len(X), X.shape[1] + y.shape[1]))
+            packed = torch.empty(
+                (n_rows, X.shape[1] + y.shape[1]), dtype=X.dtype, device=X.device
+            )
             buffers[:2] = packed[:, : X.shape[1]], packed[:, X.shape[1] :]
         return tuple(buffers), packed
 
@@ -162,33 +183,51 @@ class TensorBatchIterator:
                     None if t is None else t[start : start + bs] for t in self.tensors
                 )
             return
-        n_partners = self.mixer.n_partners if self.mixer is not None else 0
-        while len(self._sides) < 1 + n_partners:
-            self._sides.append(self._allocate())
-        sides = self._sides[: 1 + n_partners]
+        mixer = self.mixer
+        n_partners = mixer.n_partners if mixer is not None else 0
         order = torch.randperm(
             n, generator=self.generator, device=self.tensors[0].device
         )
         orders = [order]
         if n_partners:
-            orders += self.mixer.partner_orders(order, self.tensors, bs)
-        # Rows are gathered in the new order once per epoch, in chunks so that no
-        # full-size temporary exists; every batch is then a view.
-        for (buffers, _), side_order in zip(sides, orders, strict=True):
-            for start in range(0, n, _GATHER_CHUNK):
-                idx = side_order[start : start + _GATHER_CHUNK]
+            orders += mixer.partner_orders(order, self.tensors, bs)
+        weights = mixer.epoch_weights(self.tensors, n, bs) if n_partners else None
+        chunk = self._chunk_rows(len(orders))
+        if len(self._sides) < len(orders) or len(self._sides[0][0][0]) != chunk:
+            self._sides = [self._allocate(chunk) for _ in orders]
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            sides = [_first_rows(side, m) for side in self._sides[: len(orders)]]
+            for (buffers, _), side_order in zip(sides, orders, strict=True):
+                idx = side_order[start : start + m]
                 for t, buf in zip(self.tensors, buffers, strict=True):
-                    if t is not None:
-                        buf[start : start + _GATHER_CHUNK] = t.index_select(0, idx)
-        if n_partners and self.mixer.premix(sides, bs):
-            for batch in _split_batches(sides[0][0], bs):
-                batch.premixed = True
+                    if isinstance(t, SparseRows):
+                        t.index_select(0, idx, out=buf)  # densified in place
+                    elif t is not None:
+                        buf.copy_(t.index_select(0, idx))
+            if weights is not None:
+                mixer.premix(sides, weights[start : start + m])
+                for batch in _split_batches(sides[0][0], bs):
+                    batch.premixed = True
+                    yield batch
+                continue
+            batches = [_split_batches(buffers, bs) for buffers, _ in sides]
+            for batch, *partners in zip(*batches, strict=True):
+                batch.partners = tuple(partners)
                 yield batch
-            return
-        batches = [_split_batches(buffers, bs) for buffers, _ in sides]
-        for batch, *partners in zip(*batches, strict=True):
-            batch.partners = tuple(partners)
-            yield batch
+
+
+def _first_rows(side, m: int):
+    """The first ``m`` rows of a side's ``(buffers, packed)``, as views."""
+    buffers, packed = side
+    return (
+        tuple(None if b is None else b[:m] for b in buffers),
+        None if packed is None else packed[:m],
+    )
+
+
+def _row_numel(t) -> int:
+    return math.prod(t.shape[1:])
 
 
 def _split_batches(buffers, bs: int) -> Iterator[Batch]:

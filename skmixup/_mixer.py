@@ -129,9 +129,10 @@ class Mixer:
 
     The net calls :meth:`begin_fit` and :meth:`begin_epoch`;
     :class:`~skmixup.TensorBatchIterator` asks for :attr:`n_partners`, calls
-    :meth:`partner_orders` to gather partner rows and :meth:`premix` to mix a
-    whole epoch in place; a training step that gets unmixed batches asks for
-    :meth:`step_partners`, :meth:`batch_weights` and :meth:`layer`.
+    :meth:`partner_orders` to gather partner rows, :meth:`epoch_weights` and
+    :meth:`premix` to mix an epoch in place; a training step that gets unmixed
+    batches asks for :meth:`step_partners`, :meth:`batch_weights` and
+    :meth:`layer`.
     """
 
     __slots__ = (
@@ -301,28 +302,36 @@ class Mixer:
 
     # -- whole epochs -----------------------------------------------------------
 
-    def premix(
-        self, sides: list[tuple[tuple[Tensor | None, ...], Tensor | None]], bs: int
-    ) -> bool:
-        """Mix a gathered epoch in place; False when it must be mixed per step.
+    def epoch_weights(
+        self, tensors: tuple[Tensor | None, ...], n: int, batch_size: int
+    ) -> Tensor | None:
+        """Mixing weights of an epoch's ``n`` rows, shape ``(n, n_mixed)``, or
+        None when the epoch must be mixed per step (manifold mixup mixes inside
+        the network; integer class labels are one-hot encoded per step)."""
+        if self.config.manifold or not all(
+            t is None or t.dtype.is_floating_point for t in tensors
+        ):
+            return None
+        n_batches = -(-n // batch_size)
+        return self._weights(n_batches, batch_size, n).to(tensors[0].device)
 
-        ``sides[0]`` holds the epoch's rows in batch order and ``sides[c]`` their
-        ``c``-th partners, each as ``(buffers, packed)`` where ``packed`` (when
-        not None) is one buffer that holds inputs and targets side by side.
-        Inputs and targets (the first two buffers) are mixed with the weights of
-        their batch (or row); sample weights (the third) become the product of
-        the weights of the rows that take part.
+    def premix(
+        self,
+        sides: list[tuple[tuple[Tensor | None, ...], Tensor | None]],
+        weights: Tensor,
+    ) -> None:
+        """Mix gathered rows in place with their :meth:`epoch_weights` rows.
+
+        ``sides[0]`` holds rows in batch order and ``sides[c]`` their ``c``-th
+        partners, each as ``(buffers, packed)`` where ``packed`` (when not
+        None) is one buffer that holds inputs and targets side by side. Inputs
+        and targets (the first two buffers) are mixed with the weights of their
+        batch (or row); sample weights (the third) become the product of the
+        weights of the rows that take part.
         """
         c = self.config
         buffers = [side[0] for side in sides]
-        if c.manifold or not all(
-            t is None or torch.is_floating_point(t) for t in buffers[0]
-        ):
-            return False
-        n = len(buffers[0][0])
-        n_batches = -(-n // bs)
-        weights = self._weights(n_batches, bs, n)
-        weights = weights.to(buffers[0][0])
+        weights = weights.to(buffers[0][0].dtype)
         mixed = {"both": (0, 1), "inputs": (0,), "targets": (1,)}[c.mix_on]
         packed = [side[1] for side in sides]
         if c.mix_on == "both" and packed[0] is not None:
@@ -348,4 +357,3 @@ class Mixer:
                 buffers[0][i].copy_(
                     mix_sample_weights(buffers[0][i], partner_ws, weights)
                 )
-        return True

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from ._sparse import SparseRows
 
 __all__ = [
     "MixedBatch",
@@ -282,11 +285,12 @@ def same_class_partners(labels: Tensor, *, generator: torch.Generator) -> Tensor
     return order[starts[labels] + offset]
 
 
-def nearest_neighbors(X: Tensor, n_neighbors: int) -> Tensor:
+def nearest_neighbors(X: Tensor | SparseRows, n_neighbors: int) -> Tensor:
     """Indices of each row's ``n_neighbors`` nearest other rows (Euclidean).
 
     Computed exactly, in row chunks that keep the distance block near 16M
-    entries; at most ``len(X) - 1`` neighbours are returned.
+    entries; at most ``len(X) - 1`` neighbours are returned. ``X`` may be
+    :class:`~skmixup._sparse.SparseRows`, densified a block of rows at a time.
 
     Examples
     --------
@@ -300,11 +304,20 @@ def nearest_neighbors(X: Tensor, n_neighbors: int) -> Tensor:
     k = min(int(n_neighbors), n - 1)
     if k < 1:
         raise ValueError(f"nearest_neighbors needs at least 2 rows, got {n}.")
-    X = X.reshape(n, -1).float()
+    dense = isinstance(X, Tensor)
+    if dense:
+        X = X.reshape(n, -1).float()
     chunk = max(1, 2**24 // n)
     out = []
     for start in range(0, n, chunk):
-        d = torch.cdist(X[start : start + chunk], X)
+        rows_X = X[start : start + chunk]
+        if dense:
+            d = torch.cdist(rows_X, X)
+        else:
+            d = torch.cat(
+                [torch.cdist(rows_X, X[b : b + chunk]) for b in range(0, n, chunk)],
+                dim=1,
+            )
         rows = torch.arange(len(d), device=X.device)
         d[rows, rows + start] = math.inf  # never one's own neighbour
         out.append(d.topk(k, dim=1, largest=False).indices)

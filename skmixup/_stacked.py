@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from ._mixing import sample_lambda
 from ._modules import _ACTIVATIONS, MLP, _apply_derivative, _row_loss_and_grad
 from ._net import EpochSummaryHistory
+from ._sparse import SparseRows
 
 # Bytes of gathered row pairs per chunk of steps: enough steps to amortise the
 # index sorting and the gather (about a hundred at batch 16 with 30 members of
@@ -211,26 +212,53 @@ def _uniform(shape: tuple[int, ...], bound: float) -> nn.Parameter:
 class MemberData(torch.utils.data.Dataset):
     """Rows stored once, and which of them each split trains on.
 
-    ``packed`` is ``[X | Y | sample_weight]`` (the weight column only when
-    given), one gather per step fetching all three; ``train_mask`` is a boolean
-    ``(n_splits, n)`` matrix.
+    A row reads as ``[X | Y | sample_weight]`` (the weight column only when
+    given). Dense ``X`` is stored packed with the rest, so that one gather per
+    chunk of steps fetches all three; sparse ``X`` (:class:`SparseRows`) is
+    stored apart and densified as its rows are gathered. ``train_mask`` is a
+    boolean ``(n_splits, n)`` matrix.
     """
 
     def __init__(
-        self, packed: Tensor, train_mask: Tensor, n_features: int, weighted: bool
+        self,
+        X: Tensor | SparseRows,
+        rest: Tensor,
+        train_mask: Tensor,
+        weighted: bool,
     ) -> None:
-        if train_mask.shape[1] != len(packed):
-            raise ValueError("train_mask must have one column per row.")
-        self.packed = packed
+        if train_mask.shape[1] != len(X) or len(rest) != len(X):
+            raise ValueError("X, rest and the columns of train_mask must match.")
+        self.sparse_X = X if isinstance(X, SparseRows) else None
+        self.packed = rest if self.sparse_X is not None else torch.cat([X, rest], 1)
         self.train_mask = train_mask
-        self.n_features = n_features
+        self.n_features = X.shape[1]
         self.weighted = weighted
+
+    @property
+    def width(self) -> int:
+        """Columns of a row: features, targets and the weight column."""
+        extra = self.n_features if self.sparse_X is not None else 0
+        return extra + self.packed.shape[1]
+
+    @property
+    def device(self) -> torch.device:
+        return self.packed.device
+
+    def rows(self, index: Tensor) -> Tensor:
+        """Rows ``index`` as a dense ``(len(index), width)`` tensor."""
+        if self.sparse_X is None:
+            return self.packed.index_select(0, index)
+        d = self.n_features
+        out = self.packed.new_empty((len(index), self.width))
+        self.sparse_X.index_select(0, index, out=out[:, :d])
+        out[:, d:] = self.packed.index_select(0, index)
+        return out
 
     def __len__(self) -> int:
         return len(self.packed)
 
     def __getitem__(self, i):
-        return self.packed[i]
+        return self.rows(torch.as_tensor([i], device=self.device))[0]
 
 
 class StackedBatchIterator:
@@ -277,7 +305,7 @@ class StackedBatchIterator:
 
     def _lambdas(self, n_steps: int) -> Tensor:
         """One coefficient per member and step, drawn per alpha for the epoch."""
-        device = self.data.packed.device
+        device = self.data.device
         lam = torch.ones(n_steps, len(self.alphas), device=device)
         for alpha in sorted(set(self.alphas)):
             cols = [k for k, a in enumerate(self.alphas) if a == alpha]
@@ -295,7 +323,7 @@ class StackedBatchIterator:
     def _orders(self) -> Tensor:
         """Each split's own rows in a new random order, ``-1``-padded to a
         whole number of batches: shape ``(n_splits, len(self) * batch_size)``."""
-        device = self.data.packed.device
+        device = self.data.device
         orders = torch.full(
             (len(self.own_rows), len(self) * self.batch_size),
             -1,
@@ -325,19 +353,19 @@ class StackedBatchIterator:
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
         data, bs = self.data, self.batch_size
-        packed, d = data.packed, data.n_features
+        d = data.n_features
         n_steps, n_members = len(self), len(self.member_split)
         orders = self._orders()
         lam = self._lambdas(n_steps)
-        n_out = packed.shape[1] - d - int(data.weighted)
+        n_out = data.width - d - int(data.weighted)
         # Gather and mix a chunk of steps at once: per-step gathers of a few
         # hundred short rows cost more in call overhead than in copying.
-        step_bytes = 2 * n_members * bs * packed.shape[1] * packed.element_size()
+        step_bytes = 2 * n_members * bs * data.width * data.packed.element_size()
         chunk = max(1, _CHUNK_BYTES // step_bytes)
         for start in range(0, n_steps, chunk):
             stop = min(start + chunk, n_steps)
             index, valid = self._chunk(orders[:, start * bs : stop * bs])
-            pair = packed.index_select(0, index.ravel())
+            pair = data.rows(index.ravel())
             pair = pair.view(stop - start, 2, n_members, bs, -1)
             first, partner = pair.unbind(1)
             weight = valid
@@ -448,7 +476,7 @@ class StackedMixupNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         if not training or not isinstance(dataset, MemberData):
             return super().get_iterator(dataset, training=training)
-        device = dataset.packed.device
+        device = dataset.device
         split = torch.as_tensor(self.member_split, device=device)
         shift, scale = (
             None if t is None else torch.as_tensor(t, device=device).unsqueeze(1)

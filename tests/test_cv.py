@@ -108,14 +108,13 @@ def _member_data(n=103, n_splits=4, weighted=False, seed=0):
     Y = np.eye(2, dtype=np.float32)[rng.randint(0, 2, n)]
     # Column 0 of X is the row id, so a batch tells which rows it holds.
     X[:, 0] = np.arange(n)
-    columns = [X, Y] + ([rng.rand(n, 1).astype(np.float32) + 0.5] if weighted else [])
+    columns = [Y] + ([rng.rand(n, 1).astype(np.float32) + 0.5] if weighted else [])
     splits = list(KFold(n_splits).split(X))
     mask = np.ones((n_splits + 1, n), dtype=bool)
     for s, (_, test) in enumerate(splits):
         mask[s, test] = False
-    data = MemberData(
-        torch.from_numpy(np.hstack(columns)), torch.from_numpy(mask), 3, weighted
-    )
+    rest = torch.from_numpy(np.hstack(columns))
+    data = MemberData(torch.from_numpy(X), rest, torch.from_numpy(mask), weighted)
     return data, mask
 
 
@@ -227,7 +226,9 @@ def test_poisoned_held_out_rows_leave_their_members_unchanged(weighted):
     poisoned[held_out, 3:5] = poisoned[held_out, 3:5].flip(1)  # labels
     if weighted:
         poisoned[held_out, 5] = 1e3
-    dirty = _train_stacked(MemberData(poisoned, data.train_mask, 3, weighted), 2)
+    dirty = _train_stacked(
+        MemberData(poisoned[:, :3], poisoned[:, 3:], data.train_mask, weighted), 2
+    )
     for p_clean, p_dirty in zip(clean.parameters(), dirty.parameters(), strict=True):
         # Split 1's members (2 and 3) never touch the poisoned rows: same bits.
         assert torch.equal(p_clean[2:4], p_dirty[2:4])
