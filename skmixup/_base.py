@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
-from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 
+from ._compat import _check_sample_weight
 from ._data import ArrayDataset
-from ._mixer import MIX_ON, PAIRINGS, VARIANT_PARAMS
-from ._modules import _ACTIVATIONS, MLP
+from ._modules import MLP
 from ._net import MixupNet
+from ._params import PAIRINGS, VARIANT_PARAMS, constraints, parameter_docs
+from ._random import seeded_global_generators
 from ._sparse import SparseRows, as_csr
 
+# The network and training parameters of the plain estimators, in signature order.
+TRAINING_PARAMS = (
+    "hidden_layer_sizes",
+    "activation",
+    "dropout",
+    "module",
+    "max_epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "optimizer",
+    "optimizer_params",
+    "early_stopping",
+    "validation_fraction",
+    "n_iter_no_change",
+    "tol",
+)
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
@@ -138,6 +156,21 @@ def predict_rows(n_features: int) -> int:
     return max(1, min(_PREDICT_BATCH_SIZE, _PREDICT_BYTES // (8 * n_features)))
 
 
+def check_hidden_layer_sizes(hidden_layer_sizes) -> list[int]:
+    """The widths as a list of ints, or a ValueError that names the parameter."""
+    try:
+        hidden = np.atleast_1d(np.asarray(hidden_layer_sizes))
+        valid = hidden.ndim == 1 and all(int(h) == h and h >= 1 for h in hidden)
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ValueError(
+            "hidden_layer_sizes must be a sequence of positive integers (the "
+            f"widths of the hidden layers), got {hidden_layer_sizes!r}."
+        )
+    return [int(h) for h in hidden]
+
+
 def _reject_non_numeric_columns(X) -> None:
     """A clear error for DataFrames with text or categorical columns."""
     dtypes = getattr(X, "dtypes", None)
@@ -161,39 +194,9 @@ def _reject_non_numeric_columns(X) -> None:
 class BaseMixup(BaseEstimator):
     """Shared code; use :class:`MixupClassifier` or :class:`MixupRegressor`."""
 
-    _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, None, closed="left"), Options(Real, {np.inf})],
-        "mix_on": [StrOptions(set(MIX_ON))],
-        "pairing": [StrOptions(set(PAIRINGS))],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "label_bandwidth": [Interval(Real, 0, None, closed="neither")],
-        "manifold": ["boolean"],
-        "n_mixed": [Interval(Integral, 2, None, closed="left")],
-        "mix_probability": [Interval(Real, 0, 1, closed="both")],
-        "per_sample_lambda": ["boolean"],
-        "alternate_epochs": [Interval(Integral, 0, None, closed="left")],
-        "final_unmixed_epochs": [Interval(Integral, 0, None, closed="left")],
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions(set(_ACTIVATIONS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "module": [callable, None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "optimizer": [StrOptions(set(_OPTIMIZERS)), callable],
-        "optimizer_params": [dict, None],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-    }
+    _parameter_constraints: dict = constraints(
+        (*VARIANT_PARAMS, *TRAINING_PARAMS, "device", "random_state", "verbose")
+    )
 
     def __init__(
         self,
@@ -284,20 +287,17 @@ class BaseMixup(BaseEstimator):
 
     # -- the net ----------------------------------------------------------------
 
-    def _build_module(self, n_features_in: int, n_outputs: int, X_probe: np.ndarray):
+    def _build_module(
+        self, n_features_in: int, n_outputs: int, X_probe: np.ndarray, seed: int
+    ):
         if self.module is None:
-            hidden = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-            if hidden.ndim != 1 or not all(int(h) == h and h >= 1 for h in hidden):
-                raise ValueError(
-                    "hidden_layer_sizes must be a sequence of positive integers, got "
-                    f"{self.hidden_layer_sizes!r}."
-                )
             return MLP(
                 n_features_in,
                 n_outputs,
-                [int(h) for h in hidden],
+                check_hidden_layer_sizes(self.hidden_layer_sizes),
                 self.activation,
                 dropout=self.dropout,
+                generator=torch.Generator().manual_seed(seed),
             )
         for name in ("manifold", "dropout"):
             if getattr(self, name):
@@ -384,12 +384,11 @@ class BaseMixup(BaseEstimator):
                     sink=print if self.verbose else _silent,
                 )
             )
-        with torch.random.fork_rng(devices=_cuda_indices(device)):
-            # Seeding the global generators inside a fork makes module init (and
-            # e.g. dropout in user modules) follow random_state without leaking.
-            torch.manual_seed(init_seed)
+        # The default MLP initialises from a local generator; a user module (and
+        # dropout in training) draws from the global ones, seeded and restored.
+        with seeded_global_generators(init_seed, device):
             probe = next(float64_chunks(X[:2], "cpu", 2)).float().numpy()
-            module = self._build_module(X.shape[1], n_outputs, probe)
+            module = self._build_module(X.shape[1], n_outputs, probe, init_seed)
             self.net_ = MixupNet(
                 module=module,
                 criterion=criterion,
@@ -527,142 +526,6 @@ def _to_device(arrays, device):
     ]
 
 
-def _cuda_indices(device: torch.device) -> list[int]:
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]
-
-
-# Parameters documented once for both estimators; see ``fill_doc``.
-_SHARED_PARAMETERS = """\
-alpha : float, default=0.2
-        Concentration of the symmetric ``Beta(alpha, alpha)`` distribution of the
-        mixing coefficient ``lambda``. ``alpha=0`` is plain empirical risk
-        minimisation (no mixing at all), so a grid over ``alpha`` contains the
-        baseline; ``alpha=1`` makes ``lambda`` uniform on ``[0, 1]``; large values
-        centre it on 0.5 and regularise more strongly; ``alpha=np.inf`` fixes
-        ``lambda`` at exactly 0.5 (SamplePairing's average [2]_). With
-        ``n_mixed > 2`` the weights are ``Dirichlet(alpha, ..., alpha)``.
-
-    mix_on : {"both", "inputs", "targets"}, default="both"
-        What is mixed. ``"inputs"`` mixes the inputs and keeps the first sample's
-        target, as SamplePairing [2]_ and the paper's "inputs only" ablation do;
-        ``"targets"`` keeps the first sample's input and mixes the targets.
-
-    pairing : {"random", "same_class", "knn", "label_distance"}, default="random"
-        How each row finds its partner, after the paper's ablation [1]_.
-        ``"random"``: a random permutation of the batch. The others draw a
-        partner for every training row from the whole training set, once per
-        epoch: ``"same_class"`` a row of the same class (classifier only);
-        ``"knn"`` one of the ``n_neighbors`` nearest rows in input space
-        (Euclidean, on ``X`` as given: scale it first); ``"label_distance"``
-        (C-Mixup [3]_, regressor only) row ``j`` with probability proportional
-        to ``exp(-||y_i - y_j||**2 / (2 * label_bandwidth**2))``, never ``i``
-        itself. With one target the draw is exact (partners beyond four
-        bandwidths, of weight below ``exp(-8)``, are left out); with several
-        targets and over 4,096 training rows, each epoch's partners come from a
-        random pool of 4,096 candidate rows.
-
-    n_neighbors : int, default=5
-        Neighbours to choose from with ``pairing="knn"``.
-
-    label_bandwidth : float, default=1.0
-        Kernel width of ``pairing="label_distance"``, in units of the target as
-        the network sees it (standardised when ``normalize_y=True``): small
-        values pair rows with nearly equal targets, large ones approach random
-        pairing.
-
-    manifold : bool, default=False
-        Manifold mixup [4]_: every batch mixes at a layer drawn uniformly from
-        the input and the hidden layers of the default :class:`MLP`, and the
-        targets are mixed alike. Trains through autograd (slower than the
-        default closed-form step).
-
-    n_mixed : int, default=2
-        Samples per mixture; above 2, each row is mixed with ``n_mixed - 1``
-        partners with ``Dirichlet(alpha, ..., alpha)`` weights.
-
-    mix_probability : float, default=1.0
-        Probability that a batch is mixed; the other batches train unmixed.
-
-    per_sample_lambda : bool, default=False
-        Draw one ``lambda`` (one set of weights) per row instead of one per
-        batch.
-
-    alternate_epochs : int, default=0
-        When ``k > 0``, mix for ``k`` epochs, then train ``k`` epochs unmixed,
-        and so on (SamplePairing's on/off schedule [2]_). 0 mixes every epoch.
-
-    final_unmixed_epochs : int, default=0
-        Train the last this many of ``max_epochs`` epochs without mixing (a
-        fine-tuning phase, as in SamplePairing [2]_). Must be smaller than
-        ``max_epochs`` when ``alpha > 0``.
-
-    hidden_layer_sizes : array-like of int, default=(128, 128)
-        Widths of the hidden layers of the default :class:`MLP`. Ignored when
-        ``module`` is given.
-
-    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Non-linearity of the default :class:`MLP`. Ignored when ``module`` is given.
-
-    dropout : float, default=0.0
-        Dropout probability after each hidden layer of the default :class:`MLP`
-        (plain dropout, a regulariser to compare mixup with). Like ``manifold``,
-        it needs ``module=None`` and trains through autograd.
-
-    module : callable, default=None
-        A custom network: a ``torch.nn.Module`` class or factory, called as
-        ``module(n_features_in, n_outputs)``, that maps a float32 batch of shape
-        ``(n, n_features_in)`` to ``(n, n_outputs)`` logits or values. Use
-        :func:`functools.partial` to pass further arguments. ``None`` builds
-        ``MLP(n_features_in, n_outputs, hidden_layer_sizes, activation)``.
-
-    max_epochs : int, default=100
-        Number of passes over the training data.
-
-    batch_size : int, default=64
-        Rows per training step. By default each batch draws one ``lambda`` and
-        pairs its rows by a random permutation.
-
-    lr : float, default=1e-3
-        Learning rate of the optimizer.
-
-    weight_decay : float, default=0.0
-        L2 penalty (the optimizer's ``weight_decay``).
-
-    optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
-        The optimizer; Adam and AdamW use PyTorch's fused kernel.
-
-    optimizer_params : dict, default=None
-        Extra keyword arguments for the optimizer, e.g. ``{"momentum": 0.9}``.
-
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers), stop when its loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, and keep the best weights. The held-out rows
-        are never mixed.
-
-    validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping=True``.
-
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-
-    tol : float, default=1e-4
-        Minimum decrease of the validation loss that counts as an improvement.
-
-    device : str, default="auto"
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
-        ``"cuda:N"``. During ``fit`` the whole training set lives on this device.
-
-    random_state : int, RandomState instance or None, default=None
-        The only source of randomness: weight initialisation, shuffling, the
-        lambdas and the partners all derive from it. An int gives identical
-        predictions across fits on CPU.
-
-    verbose : int, default=0
-        Print one line of losses per epoch when positive."""
-
 # The variants' references, cited as [1]_ .. [4]_ in the shared parameters.
 _SHARED_REFERENCES = """\
 .. [1] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
@@ -712,9 +575,12 @@ sample_weight : array-like of shape (n_samples,), default=None
 
 
 def fill_doc(cls):
-    """Put the shared parameter and attribute text into ``cls.__doc__``."""
+    """Put the parameters of ``cls``'s signature (their text from
+    :mod:`skmixup._params`), the shared attributes and the references into
+    ``cls.__doc__``."""
+    names = list(inspect.signature(cls).parameters)
     cls.__doc__ = (
-        cls.__doc__.replace("%(parameters)s", _SHARED_PARAMETERS)
+        cls.__doc__.replace("%(parameters)s", parameter_docs(names))
         .replace("%(attributes)s", _SHARED_ATTRIBUTES)
         .replace("%(references)s", _SHARED_REFERENCES)
     )

@@ -9,9 +9,7 @@ estimator's, unchanged.
 
 from __future__ import annotations
 
-import inspect
 import math
-from inspect import Parameter
 
 import numpy as np
 import torch
@@ -19,30 +17,28 @@ from sklearn.base import is_classifier
 from sklearn.metrics import r2_score
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ._base import (
     _OPTIMIZERS,
-    _SHARED_PARAMETERS,
-    _SHARED_REFERENCES,
-    _cuda_indices,
     _to_device,
+    check_hidden_layer_sizes,
+    fill_doc,
     float64_chunks,
     float64_state,
     predict_rows,
     resolve_device,
 )
 from ._classifier import MixupClassifier
+from ._compat import _check_sample_weight
+from ._params import constraints, defaults
 from ._regressor import MixupRegressor
 from ._stacked import _FORWARD_ROWS, MemberData, StackedMixupNet, StackedMLP
 
-DEFAULT_ALPHAS = (0.0, 0.1, 0.2, 0.4, 1.0, 2.0)
-
-# Parameters the stacked path honours; any other parameter of the plain
-# estimator must keep its default (see _check_supported).
-_SUPPORTED = {
-    "alphas",
-    "cv",
+# What the stacked search honours besides alphas and cv, in signature order: the
+# default MLP and its training. The mixup variants, a custom module and early
+# stopping are searched with GridSearchCV over the plain estimators instead.
+SEARCH_PARAMS = (
     "hidden_layer_sizes",
     "activation",
     "max_epochs",
@@ -51,33 +47,15 @@ _SUPPORTED = {
     "weight_decay",
     "optimizer",
     "optimizer_params",
-    "validation_fraction",
-    "n_iter_no_change",
-    "tol",
-    "normalize_y",
     "device",
     "random_state",
     "verbose",
-}
+)
+DEFAULT_ALPHAS = defaults(("alphas",))["alphas"]
 
 
 class _StackedSearchMixin:
     """The search, shared by both CV estimators; mixed in before the plain class."""
-
-    def _check_supported(self) -> None:
-        plain = self._plain_estimator
-        defaults = inspect.signature(plain.__init__).parameters
-        for name, value in self.get_params(deep=False).items():
-            if name in _SUPPORTED or name not in defaults:
-                continue
-            default = defaults[name].default
-            if value is default or _equal(value, default):
-                continue
-            raise ValueError(
-                f"{type(self).__name__} does not support {name}={value!r}; search "
-                f"it with sklearn.model_selection.GridSearchCV over "
-                f"{plain.__name__} instead."
-            )
 
     def _check_alphas(self) -> list[float]:
         alphas = column_or_1d(np.asarray(self.alphas, dtype=np.float64)).tolist()
@@ -88,8 +66,13 @@ class _StackedSearchMixin:
             )
         return alphas
 
-    def _fit_net(self, X, Y, sample_weight, *, n_outputs, criterion, stratify, **_):
-        self._check_supported()
+    def _plain(self, alpha: float):
+        """The plain estimator with ``alpha`` and this estimator's parameters."""
+        params = self.get_params(deep=False)
+        del params["alphas"], params["cv"]
+        return self._plain_estimator(alpha=alpha, **params)
+
+    def _fit_net(self, X, Y, sample_weight, *, n_outputs, criterion, stratify):
         alphas = self._check_alphas()
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
@@ -124,12 +107,14 @@ class _StackedSearchMixin:
         member_split = np.repeat(np.arange(n_splits), n_alphas)
         member_alphas = alphas * n_splits
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        hidden = [int(h) for h in np.atleast_1d(self.hidden_layer_sizes)]
-        with torch.random.fork_rng(devices=_cuda_indices(device)):
-            torch.manual_seed(init_seed)
-            module = StackedMLP(
-                len(member_alphas), X.shape[1], n_outputs, hidden, self.activation
-            )
+        module = StackedMLP(
+            len(member_alphas),
+            X.shape[1],
+            n_outputs,
+            check_hidden_layer_sizes(self.hidden_layer_sizes),
+            self.activation,
+            generator=torch.Generator().manual_seed(init_seed),
+        )
         net = StackedMixupNet(
             module,
             criterion=criterion,
@@ -155,24 +140,24 @@ class _StackedSearchMixin:
         # The refit is the plain estimator's own fit with alpha_ (same seeds, so
         # the same network as GridSearchCV's best_estimator_). Training it as
         # stacked members, one per alpha, cost more than this one fit.
-        self.alpha = self.alpha_
-        try:
-            super()._fit_net(
-                X,
-                Y,
-                sample_weight,
-                n_outputs=n_outputs,
-                criterion=criterion,
-                stratify=stratify,
-            )
-        finally:
-            del self.alpha
+        refit = self._plain(self.alpha_)
+        refit._fit_net(
+            X,
+            Y,
+            sample_weight,
+            n_outputs=n_outputs,
+            criterion=criterion,
+            stratify=stratify,
+        )
+        self.net_ = refit.net_
+        self.n_iter_ = refit.n_iter_
+        self.loss_curve_ = refit.loss_curve_
         return self
 
     def _target_scaling(self, Y, train_mask, classification):
         """Per-split target shift and scale, so a split's held-out targets never
         set its members' scale: ``normalize_y`` as a plain fit on the split does."""
-        if classification or not getattr(self, "normalize_y", False):
+        if classification or not self.normalize_y:
             return None, None
         shift = np.zeros((len(train_mask), Y.shape[1]), dtype=np.float32)
         scale = np.ones_like(shift)
@@ -225,48 +210,6 @@ class _StackedSearchMixin:
         self.best_score_ = float(mean[self.best_index_])
 
 
-def _equal(a, b) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
-def _cv_signature(plain):
-    """The plain ``__init__`` signature with ``alphas`` and ``cv`` for ``alpha``."""
-    sig = inspect.signature(plain.__init__)
-    params = [p for name, p in sig.parameters.items() if name != "alpha"]
-    extra = [
-        Parameter("alphas", Parameter.KEYWORD_ONLY, default=DEFAULT_ALPHAS),
-        Parameter("cv", Parameter.KEYWORD_ONLY, default=5),
-    ]
-    return sig.replace(parameters=[params[0], *extra, *params[1:]])
-
-
-def _cv_constraints(plain) -> dict:
-    constraints = {
-        k: v for k, v in plain._parameter_constraints.items() if k != "alpha"
-    }
-    return {**constraints, "alphas": ["array-like"], "cv": ["cv_object"]}
-
-
-# Everything after the first entry (alpha) of the shared parameter text.
-_OTHER_PARAMETERS = _SHARED_PARAMETERS.split("\n\n", 1)[1].lstrip()
-
-_CV_PARAMETERS = """\
-alphas : array-like of float, default=(0, 0.1, 0.2, 0.4, 1.0, 2.0)
-        The mixup ``alpha`` values to search. ``0`` is plain training without
-        mixing, so the search can choose it; the default spans the range where
-        the mixup paper and this project's benchmarks found the best values.
-
-    cv : int, cross-validation generator or iterable, default=5
-        As in :class:`~sklearn.model_selection.GridSearchCV`: an int gives
-        :class:`~sklearn.model_selection.StratifiedKFold` for classifiers and
-        :class:`~sklearn.model_selection.KFold` for regressors (no shuffling);
-        any splitter or iterable of ``(train, test)`` index arrays works.
-
-    """
-
 _CV_ATTRIBUTES = """\
 alpha_ : float
         The chosen ``alpha``: the best mean held-out score (the first on ties).
@@ -312,28 +255,23 @@ How it trains. Every (alpha, split) pair is a member of one stacked network
     (accuracy, or R^2), ``alpha_`` is the best mean score, and the estimator is
     refit on all rows with ``alpha_`` exactly as the plain estimator would be
     (so, with an int ``random_state``, as ``GridSearchCV``'s refit).
-    Custom ``module``, ``early_stopping`` and parameters of other mixup
-    variants are not supported (``fit`` says so); search those with
-    :class:`~sklearn.model_selection.GridSearchCV`. A custom ``optimizer`` must
-    update each weight from its own gradient and state, as PyTorch's
-    first-order optimizers do (not e.g. ``LBFGS``), so that one step over the
-    stacked weights equals a step of each member alone."""
+    The parameters are the plain estimator's network and training parameters;
+    a custom ``module``, ``early_stopping`` and the other mixup variants are
+    searched with :class:`~sklearn.model_selection.GridSearchCV` over the plain
+    estimator instead. A custom ``optimizer`` must update each weight from its
+    own gradient and state, as PyTorch's first-order optimizers do (not e.g.
+    ``LBFGS``), so that one step over the stacked weights equals a step of each
+    member alone."""
 
 
-def _fill(cls, extra_parameters: str = ""):
-    cls.__doc__ = (
-        cls.__doc__.replace("%(how)s", _HOW)
-        .replace(
-            "%(parameters)s", _CV_PARAMETERS + _OTHER_PARAMETERS + extra_parameters
-        )
-        .replace("%(attributes)s", _CV_ATTRIBUTES)
-        .replace("%(references)s", _SHARED_REFERENCES)
+def _fill_cv(cls):
+    cls.__doc__ = cls.__doc__.replace("%(how)s", _HOW).replace(
+        "%(cv_attributes)s", _CV_ATTRIBUTES
     )
-    cls.__init__.__signature__ = _cv_signature(cls._plain_estimator)
-    cls._parameter_constraints = _cv_constraints(cls._plain_estimator)
-    return cls
+    return fill_doc(cls)
 
 
+@_fill_cv
 class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
     """Mixup classifier that chooses ``alpha`` by cross-validation in ``fit``.
 
@@ -354,7 +292,7 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
     classes_ : ndarray of shape (n_classes,)
         Class labels, as given in ``y``.
 
-    %(attributes)s
+    %(cv_attributes)s
 
     See Also
     --------
@@ -383,17 +321,44 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
     """
 
     _plain_estimator = MixupClassifier
+    _parameter_constraints: dict = constraints(("alphas", "cv", *SEARCH_PARAMS))
 
-    def __init__(self, *, alphas=DEFAULT_ALPHAS, cv=5, **params):
-        super().__init__(**params)
-        del self.alpha  # a parameter of the plain estimator, not of this one
+    def __init__(
+        self,
+        *,
+        alphas=DEFAULT_ALPHAS,
+        cv=5,
+        hidden_layer_sizes=(128, 128),
+        activation="relu",
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        weight_decay=0.0,
+        optimizer="adam",
+        optimizer_params=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
         self.alphas = alphas
         self.cv = cv
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
     def _member_score(self, logits, Y_test) -> float:
         return float(np.mean(logits.argmax(axis=1) == Y_test.argmax(axis=1)))
 
 
+@_fill_cv
 class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
     """Mixup regressor that chooses ``alpha`` by cross-validation in ``fit``.
 
@@ -413,7 +378,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
 
     Attributes
     ----------
-    %(attributes)s
+    %(cv_attributes)s
 
     See Also
     --------
@@ -437,22 +402,42 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
     """
 
     _plain_estimator = MixupRegressor
+    _parameter_constraints: dict = constraints(
+        ("alphas", "cv", *SEARCH_PARAMS[:-3], "normalize_y", *SEARCH_PARAMS[-3:])
+    )
 
-    def __init__(self, *, alphas=DEFAULT_ALPHAS, cv=5, **params):
-        super().__init__(**params)
-        del self.alpha  # a parameter of the plain estimator, not of this one
+    def __init__(
+        self,
+        *,
+        alphas=DEFAULT_ALPHAS,
+        cv=5,
+        hidden_layer_sizes=(128, 128),
+        activation="relu",
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        weight_decay=0.0,
+        optimizer="adam",
+        optimizer_params=None,
+        normalize_y=True,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
         self.alphas = alphas
         self.cv = cv
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.optimizer = optimizer
+        self.optimizer_params = optimizer_params
+        self.normalize_y = normalize_y
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
     def _member_score(self, pred, Y_test) -> float:
         return float(r2_score(Y_test, pred))
-
-
-_NORMALIZE_Y = """
-
-    normalize_y : bool, default=True
-        Standardise the targets before training and undo it at predict time;
-        each split's members use their own training rows' mean and scale."""
-
-_fill(MixupClassifierCV)
-_fill(MixupRegressorCV, _NORMALIZE_Y)

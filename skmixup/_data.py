@@ -12,6 +12,7 @@ import torch
 from skorch.dataset import Dataset as SkorchDataset
 from torch import Tensor
 
+from ._random import permutation
 from ._sparse import SparseRows
 
 if TYPE_CHECKING:
@@ -185,9 +186,7 @@ class TensorBatchIterator:
             return
         mixer = self.mixer
         n_partners = mixer.n_partners if mixer is not None else 0
-        order = torch.randperm(
-            n, generator=self.generator, device=self.tensors[0].device
-        )
+        order = permutation(n, self.generator)
         orders = [order]
         if n_partners:
             orders += mixer.partner_orders(order, self.tensors, bs)

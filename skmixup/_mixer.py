@@ -9,7 +9,7 @@ layer. Everything random goes through the functions of :mod:`skmixup._mixing`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from numbers import Real
 
 import torch
@@ -28,11 +28,10 @@ from ._mixing import (
     sample_mixing_weights,
     sample_partners,
 )
+from ._params import MIX_ON, PAIRINGS, VARIANT_PARAMS, defaults
+from ._random import integers, uniform
 
-__all__ = ["MIX_ON", "PAIRINGS", "VARIANT_PARAMS", "Mixer", "MixupConfig"]
-
-MIX_ON = ("both", "inputs", "targets")
-PAIRINGS = ("random", "same_class", "knn", "label_distance")
+__all__ = ["Mixer", "MixupConfig"]
 
 # Lambdas and partner permutations are drawn this many batches at a time: one
 # draw per batch costs a handful of small kernels, a buffer costs one per ~thousand.
@@ -49,24 +48,28 @@ def _check_int(name: str, value, low: int) -> int:
     return int(value)
 
 
+_DEFAULT = defaults(VARIANT_PARAMS)
+
+
 @dataclass(frozen=True)
 class MixupConfig:
     """The mixup variant of a training run; see the estimators for each field.
 
+    The fields are ``skmixup._params.VARIANT_PARAMS``, with their defaults.
     Raises ``ValueError``, naming the field, for values out of range.
     """
 
-    alpha: float = 1.0
-    mix_on: str = "both"
-    pairing: str = "random"
-    n_neighbors: int = 5
-    label_bandwidth: float = 1.0
-    manifold: bool = False
-    n_mixed: int = 2
-    mix_probability: float = 1.0
-    per_sample_lambda: bool = False
-    alternate_epochs: int = 0
-    final_unmixed_epochs: int = 0
+    alpha: float = _DEFAULT["alpha"]
+    mix_on: str = _DEFAULT["mix_on"]
+    pairing: str = _DEFAULT["pairing"]
+    n_neighbors: int = _DEFAULT["n_neighbors"]
+    label_bandwidth: float = _DEFAULT["label_bandwidth"]
+    manifold: bool = _DEFAULT["manifold"]
+    n_mixed: int = _DEFAULT["n_mixed"]
+    mix_probability: float = _DEFAULT["mix_probability"]
+    per_sample_lambda: bool = _DEFAULT["per_sample_lambda"]
+    alternate_epochs: int = _DEFAULT["alternate_epochs"]
+    final_unmixed_epochs: int = _DEFAULT["final_unmixed_epochs"]
 
     def __post_init__(self) -> None:
         # Frozen: normalise through object.__setattr__ (e.g. alpha=1 -> 1.0).
@@ -118,10 +121,6 @@ class MixupConfig:
             return False
         k = self.alternate_epochs
         return not k or (epoch // k) % 2 == 0
-
-
-# The estimator (and MixupNet) parameters that make up a MixupConfig.
-VARIANT_PARAMS = tuple(f.name for f in fields(MixupConfig))
 
 
 class Mixer:
@@ -269,7 +268,7 @@ class Mixer:
             c.alpha, c.n_mixed, n if per_row else n_batches, generator=self.generator
         )
         if c.mix_probability < 1:
-            skip = torch.rand(n_batches, generator=self.generator) >= c.mix_probability
+            skip = uniform(n_batches, self.generator) >= c.mix_probability
             if per_row:
                 skip = skip.repeat_interleave(batch_size)[:n]
             weights[skip] = 0
@@ -298,7 +297,7 @@ class Mixer:
 
     def layer(self, n_layers: int) -> int:
         """Manifold mixup: the layer to mix at, uniform over ``range(n_layers)``."""
-        return int(torch.randint(n_layers, (), generator=self.generator))
+        return int(integers(n_layers, (), self.generator))
 
     # -- whole epochs -----------------------------------------------------------
 

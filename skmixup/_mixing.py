@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import torch
 from torch import Tensor
 
+from ._random import integers, normal, permutation, uniform
+
 if TYPE_CHECKING:
     from ._sparse import SparseRows
 
@@ -62,8 +64,8 @@ def _log_standard_gamma(
         # Acceptance is above 95% for every shape, so twice the missing draws
         # almost always finishes in one pass.
         m = max(2 * (n - filled), 16)
-        x = torch.randn(m, generator=generator, dtype=torch.float64, device=device)
-        u = torch.rand(m, generator=generator, dtype=torch.float64, device=device)
+        x = normal(m, generator, torch.float64).to(device)
+        u = uniform(m, generator, torch.float64).to(device)
         v = (1.0 + c * x) ** 3
         log_v = torch.log(v.clamp_min(1e-300))
         ok = (v > 0) & (torch.log(u) < 0.5 * x * x + d - d * v + d * log_v)
@@ -71,7 +73,7 @@ def _log_standard_gamma(
         out[filled : filled + accepted.numel()] = accepted
         filled += accepted.numel()
     if boosted:
-        u = torch.rand(n, generator=generator, dtype=torch.float64, device=device)
+        u = uniform(n, generator, torch.float64).to(device)
         out += torch.log(u) / shape
     return out
 
@@ -154,8 +156,8 @@ def sample_partners(
     """
     device = torch.device(device) if device is not None else generator.device
     if n_batches is None:
-        return torch.randperm(n, generator=generator, device=device)
-    keys = torch.rand(n_batches, n, generator=generator, device=device)
+        return permutation(n, generator).to(device)
+    keys = uniform((n_batches, n), generator).to(device)
     return keys.argsort(dim=1)
 
 
@@ -273,13 +275,11 @@ def same_class_partners(labels: Tensor, *, generator: torch.Generator) -> Tensor
     labels = labels.long()
     n = len(labels)
     # Sorting by label + a random fraction groups the classes, each in random order.
-    keys = labels.double() + torch.rand(
-        n, generator=generator, dtype=torch.float64, device=labels.device
-    )
+    keys = labels.double() + uniform(n, generator, torch.float64)
     order = keys.argsort()
     counts = torch.bincount(labels)
     starts = torch.cumsum(counts, 0) - counts
-    u = torch.rand(n, generator=generator, dtype=torch.float64, device=labels.device)
+    u = uniform(n, generator, torch.float64)
     count = counts[labels]
     offset = (u * count).long().clamp_max_(count - 1)
     return order[starts[labels] + offset]
@@ -337,7 +337,7 @@ def neighbor_partners(neighbors: Tensor, *, generator: torch.Generator) -> Tenso
     True
     """
     n, k = neighbors.shape
-    pick = torch.randint(k, (n, 1), generator=generator, device=neighbors.device)
+    pick = integers(k, (n, 1), generator)
     return neighbors.gather(1, pick).squeeze(1)
 
 
@@ -427,17 +427,12 @@ def _label_distance_partners_1d(
     pending = position
     for round_ in range(_MAX_REJECTION_ROUNDS):
         # Propose uniformly among the window's other rows (skip one's own slot).
-        u = torch.rand(len(pending), generator=generator, device=device)
+        u = uniform(len(pending), generator)
         k = (u * (width[pending] - 1)).long()
         j = lo[pending] + k
         j = j + (j >= pending).long()
         weight = torch.exp(scale * (ys[j] - ys[pending]).square())
-        accept = (
-            torch.rand(
-                len(pending), generator=generator, dtype=torch.float64, device=device
-            )
-            < weight
-        )
+        accept = uniform(len(pending), generator, torch.float64) < weight
         if round_ == _MAX_REJECTION_ROUNDS - 1:
             accept[:] = True
         chosen[pending[accept]] = j[accept]
@@ -454,7 +449,7 @@ def _label_distance_partners_pool(
 ) -> Tensor:
     n, device = len(Y), Y.device
     if n > pool_size:
-        pool = torch.randperm(n, generator=generator, device=device)[:pool_size]
+        pool = permutation(n, generator)[:pool_size]
     else:
         pool = torch.arange(n, device=device)
     candidates = Y[pool]
@@ -466,9 +461,7 @@ def _label_distance_partners_pool(
         rows = torch.arange(start, start + len(logits), device=device)
         logits[rows[:, None] == pool[None, :]] = -math.inf
         # Gumbel-max: argmax(logits + Gumbel noise) samples softmax(logits).
-        u = torch.rand(
-            logits.shape, generator=generator, dtype=torch.float64, device=device
-        )
+        u = uniform(tuple(logits.shape), generator, torch.float64)
         exponential = u.clamp_(1e-300, 1.0).log_().neg_().clamp_min_(1e-300)
         gumbel = exponential.log_().neg_()
         out.append(pool[(logits + gumbel).argmax(dim=1)])

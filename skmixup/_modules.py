@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
 
 from ._mixing import mix_many
+from ._random import uniform_
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -63,6 +65,9 @@ class MLP(nn.Module):
     dropout : float, default=0.0
         Probability of zeroing each hidden unit in training (dropout after every
         hidden layer); 0 adds no dropout layers.
+    generator : torch.Generator, default=None
+        Source of the initial weights, drawn as ``torch.nn.Linear`` draws them
+        (uniform in ``+-1/sqrt(n_in)``); None uses PyTorch's global generator.
 
     Examples
     --------
@@ -80,6 +85,7 @@ class MLP(nn.Module):
         hidden_layer_sizes: Sequence[int] = (128, 128),
         activation: str = "relu",
         dropout: float = 0.0,
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -110,6 +116,12 @@ class MLP(nn.Module):
         self._hidden_activations = tuple(
             m for m in layers if isinstance(m, tuple(_ACTIVATIONS.values()))
         )
+        if generator is not None:
+            with torch.no_grad():
+                for layer in self._linears:
+                    bound = 1.0 / math.sqrt(layer.in_features)
+                    uniform_(layer.weight, -bound, bound, generator)
+                    uniform_(layer.bias, -bound, bound, generator)
 
     def forward(self, X: Tensor) -> Tensor:
         return self.layers(X)

@@ -18,9 +18,11 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from ._data import TensorBatchIterator, _tensors_of
-from ._mixer import VARIANT_PARAMS, Mixer, MixupConfig
+from ._mixer import Mixer, MixupConfig
 from ._mixing import mix_many, mix_sample_weights
 from ._modules import MLP
+from ._params import VARIANT_PARAMS
+from ._random import global_seed
 
 __all__ = ["EpochSummaryHistory", "MixupNet"]
 
@@ -83,15 +85,16 @@ class MixupNet(NeuralNet):
     Targets: integer class labels are one-hot encoded to the module's output
     width before mixing, so the criterion must accept class probabilities
     (``torch.nn.CrossEntropyLoss`` does; ``NLLLoss`` does not). Floating targets
-    (regression values, soft labels) are mixed as they are. A criterion with
-    ``reduction="none"`` is reduced by the net, which then also honours per-row
-    sample weights.
+    (regression values, soft labels) are mixed as they are. Floating arrays
+    are cast to the module's dtype (float64 data for a float32 module). A
+    criterion with ``reduction="none"`` is reduced by the net, which then also
+    honours per-row sample weights.
 
     Parameters
     ----------
     module : torch module class or instance
         As in skorch.
-    alpha : float, default=1.0
+    alpha : float, default=0.2
         Beta concentration, ``>= 0``; ``alpha=0`` is plain ERM (no mixing) and
         ``alpha=inf`` a fixed ``lambda=0.5``.
     mix_on, pairing, n_neighbors, label_bandwidth, manifold, n_mixed, \
@@ -145,7 +148,7 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         self,
         module,
         *args,
-        alpha=1.0,
+        alpha=0.2,
         mix_on="both",
         pairing="random",
         n_neighbors=5,
@@ -212,11 +215,33 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         self.alpha_ = self.mixing_.alpha
         seed = self.random_state
         if seed is None:
-            seed = int(torch.randint(0, 2**62, ()).item())
-        self.generator_ = torch.Generator(device=torch.device(self.device))
+            seed = global_seed()
+        self.generator_ = torch.Generator(device=self._draw_device())
         self.generator_.manual_seed(int(seed))
         self._mixer = Mixer(self.mixing_, self.generator_)
         return self
+
+    def _draw_device(self) -> torch.device:
+        """Where batches are gathered and mixed: ``device``, or, with skorch's
+        ``device=None`` (move nothing), wherever the module's weights are."""
+        if self.device is not None:
+            return torch.device(self.device)
+        weight = next(self.module_.parameters(), None)
+        return torch.device("cpu") if weight is None else weight.device
+
+    def _in_module_dtype(self, tensors):
+        """Floating data in the module's floating dtype: float64 arrays meet a
+        float32 module as PyTorch's "mat1 and mat2 must have the same dtype"
+        otherwise (float32 is what skorch expects; this spares the cast)."""
+        weight = next(self.module_.parameters(), None)
+        if weight is None or not weight.is_floating_point():
+            return tensors
+        return tuple(
+            t.to(weight.dtype)
+            if isinstance(t, torch.Tensor) and t.is_floating_point()
+            else t
+            for t in tensors
+        )
 
     def _zero_grad_optimizer(self, set_to_none=None):
         # What optimizer.zero_grad() does by default (grads to None), without its
@@ -229,9 +254,10 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
                     p.grad = None
 
     def get_iterator(self, dataset, training=False):
-        tensors = _tensors_of(dataset, self.device)
+        tensors = _tensors_of(dataset, self._draw_device())
         if tensors is None:
             return super().get_iterator(dataset, training=training)
+        tensors = self._in_module_dtype(tensors)
         prefix = "iterator_train" if training else "iterator_valid"
         batch_size = self.get_params_for(prefix).get("batch_size", self.batch_size)
         if batch_size == -1:

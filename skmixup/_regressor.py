@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseMixup, fill_doc
+from ._compat import _fit_context
+from ._params import constraints
 
 
 @fill_doc
@@ -27,12 +29,6 @@ class MixupRegressor(RegressorMixin, BaseMixup):
     Parameters
     ----------
     %(parameters)s
-
-    normalize_y : bool, default=True
-        Standardise the targets (per column, from the training data) before
-        training and undo it at predict time. Mixing commutes with this affine map,
-        so it only changes the scale the optimizer sees; turn it off to train on
-        raw target values.
 
     Attributes
     ----------
@@ -60,7 +56,7 @@ class MixupRegressor(RegressorMixin, BaseMixup):
 
     _parameter_constraints: dict = {
         **BaseMixup._parameter_constraints,
-        "normalize_y": ["boolean"],
+        **constraints(("normalize_y",)),
     }
 
     def __init__(

@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from ._mixing import sample_lambda
 from ._modules import _ACTIVATIONS, MLP, _apply_derivative, _row_loss_and_grad
 from ._net import EpochSummaryHistory
+from ._random import permutation, uniform, uniform_
 from ._sparse import SparseRows
 
 # Bytes of gathered row pairs per chunk of steps: enough steps to amortise the
@@ -42,7 +43,8 @@ class StackedMLP(nn.Module):
     Layer ``i`` holds ``weights[i]`` of shape ``(n_members, n_in, n_out)``, or
     ``(n_members, n_out, n_in)`` when ``transposed[i]``, and ``biases[i]`` of
     shape ``(n_members, 1, n_out)``; each member is initialised
-    like ``torch.nn.Linear`` (uniform in ``+-1/sqrt(n_in)``), as in :class:`MLP`.
+    like ``torch.nn.Linear`` (uniform in ``+-1/sqrt(n_in)``), as in :class:`MLP`,
+    from ``generator`` (PyTorch's global generator when None).
     """
 
     def __init__(
@@ -52,6 +54,7 @@ class StackedMLP(nn.Module):
         n_outputs: int,
         hidden_layer_sizes: Sequence[int] = (128, 128),
         activation: str = "relu",
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -77,8 +80,8 @@ class StackedMLP(nn.Module):
         ):
             bound = 1.0 / math.sqrt(n_in)
             shape = (n_members, n_out, n_in) if t else (n_members, n_in, n_out)
-            self.weights.append(_uniform(shape, bound))
-            self.biases.append(_uniform((n_members, 1, n_out), bound))
+            self.weights.append(_uniform(shape, bound, generator))
+            self.biases.append(_uniform((n_members, 1, n_out), bound, generator))
         self._act = _ACTIVATIONS[activation]()
         # Plain tuples for the per-step code: ParameterList indexing is slow.
         # .to() and .double() keep the Parameter objects, so these stay valid.
@@ -205,8 +208,10 @@ _ACTIVATE_IN_PLACE = {
 }
 
 
-def _uniform(shape: tuple[int, ...], bound: float) -> nn.Parameter:
-    return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+def _uniform(
+    shape: tuple[int, ...], bound: float, generator: torch.Generator | None
+) -> nn.Parameter:
+    return nn.Parameter(uniform_(torch.empty(shape), -bound, bound, generator))
 
 
 class MemberData(torch.utils.data.Dataset):
@@ -331,7 +336,7 @@ class StackedBatchIterator:
             device=device,
         )
         for s, rows in enumerate(self.own_rows):
-            perm = torch.randperm(len(rows), generator=self.generator, device=device)
+            perm = permutation(len(rows), self.generator)
             orders[s, : len(rows)] = rows[perm]
         return orders
 
@@ -344,7 +349,7 @@ class StackedBatchIterator:
         rows = rows.reshape(n_members, n_chunk, bs).transpose(0, 1)
         valid = rows >= 0  # a prefix of each batch: padding sits at the end
         # Partners: a random permutation of each member's batch, valid rows first.
-        keys = torch.rand(rows.shape, generator=self.generator, device=rows.device)
+        keys = uniform(tuple(rows.shape), self.generator)
         partners = rows.gather(2, (keys + 2 * ~valid).argsort(dim=2))
         filler = self.filler[None, :, None]
         sides = [torch.where(valid, ids, filler) for ids in (rows, partners)]

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skmixup import MLP, MixupClassifier, MixupRegressor
+from skmixup import MLP, MixupClassifier, MixupClassifierCV, MixupRegressor
 
 FAST = {"max_epochs": 5, "batch_size": 32, "device": "cpu", "random_state": 0}
 
@@ -121,12 +121,38 @@ def test_same_random_state_same_predictions(Estimator, clf_data):
     assert not np.array_equal(a, c)
 
 
-def test_fit_leaves_global_torch_rng_alone(clf_data):
+@pytest.mark.parametrize(
+    "Estimator, params",
+    [
+        (MixupClassifier, {}),
+        (MixupClassifier, {"dropout": 0.2}),
+        (MixupRegressor, {"module": torch.nn.Linear}),
+        (MixupClassifierCV, {"alphas": (0, 0.4), "cv": 2}),
+    ],
+)
+def test_fit_leaves_every_global_generator_alone(Estimator, params, clf_data):
     X, y = clf_data
     torch.manual_seed(5)
     state = torch.get_rng_state()
-    MixupClassifier(**FAST).fit(X, y)
+    # torch.manual_seed also seeds every CUDA device; without a GPU it queues
+    # that call (a private record of torch's, read here because it is the only
+    # trace on a CPU-only machine). Fit must seed no device it does not restore.
+    tracker = getattr(torch.cuda, "_lazy_seed_tracker", None)
+    queued = None if tracker is None else tracker.get_calls()
+    Estimator(**FAST, **params).fit(X, y)
     assert torch.equal(state, torch.get_rng_state())
+    if tracker is not None:
+        assert tracker.get_calls() == queued
+
+
+@pytest.mark.parametrize("Estimator", [MixupClassifier, MixupRegressor])
+def test_default_module_initialises_from_random_state_alone(Estimator, clf_data):
+    X, y = clf_data
+    torch.manual_seed(1)
+    a = Estimator(**{**FAST, "max_epochs": 1}).fit(X, y).predict(X)
+    torch.manual_seed(2)
+    b = Estimator(**{**FAST, "max_epochs": 1}).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(

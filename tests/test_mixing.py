@@ -1,5 +1,8 @@
 """Properties of the pure mixing core."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+import skmixup
 from skmixup import mix, mixup, sample_lambda, sample_partners
 from skmixup._mixing import label_distance_partners
 
@@ -150,3 +154,21 @@ def test_label_distance_lone_row_still_gets_a_partner():
     index = label_distance_partners(y, 0.1, generator=_gen(0))
     assert index.tolist()[:2] == [1, 0]
     assert index[2] != 2
+
+
+def test_every_random_draw_goes_through_the_generator_device_helpers():
+    # A draw without device= lands on the CPU, which a CUDA generator refuses:
+    # skmixup._random is the only module that calls torch's random functions.
+    package = Path(skmixup.__file__).parent
+    draw = re.compile(
+        r"torch\.(rand|randn|randint|randperm|bernoulli|multinomial|normal|poisson)\("
+        r"|\.(uniform_|normal_|random_|bernoulli_|exponential_|cauchy_)\("
+    )
+    offenders = [
+        f"{path.relative_to(package)}:{number}: {line.strip()}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "_random.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if draw.search(line) and not line.lstrip().startswith((">>>", "#"))
+    ]
+    assert offenders == []

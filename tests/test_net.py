@@ -426,3 +426,27 @@ def test_skorch_valid_split_uses_the_fast_iterator():
     again = _fit(1.0, X, y)
     for a, b in zip(net.module_.parameters(), again.module_.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_device_none_moves_nothing_as_in_skorch():
+    X = np.random.RandomState(0).randn(40, 4).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    kwargs = {"criterion": torch.nn.CrossEntropyLoss, "max_epochs": 2}
+    kwargs.update(train_split=None, random_state=0, verbose=0)
+    torch.manual_seed(0)
+    anywhere = MixupNet(torch.nn.Linear(4, 2), device=None, **kwargs).fit(X, y)
+    torch.manual_seed(0)
+    on_cpu = MixupNet(torch.nn.Linear(4, 2), device="cpu", **kwargs).fit(X, y)
+    np.testing.assert_array_equal(anywhere.predict_proba(X), on_cpu.predict_proba(X))
+
+
+def test_float64_arrays_train_a_float32_module():
+    X = np.random.RandomState(0).randn(40, 4)  # float64, as numpy makes it
+    y = X[:, :1] * 2.0
+    kwargs = {"criterion": torch.nn.MSELoss, "max_epochs": 2, "train_split": None}
+    torch.manual_seed(0)
+    net64 = MixupNet(torch.nn.Linear(4, 1), random_state=0, **kwargs).fit(X, y)
+    torch.manual_seed(0)
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    net32 = MixupNet(torch.nn.Linear(4, 1), random_state=0, **kwargs).fit(X32, y32)
+    np.testing.assert_array_equal(net64.predict(X), net32.predict(X32))

@@ -1,0 +1,432 @@
+"""Every estimator parameter once: its name, default, constraint and doc text.
+
+The estimators' ``__init__`` signatures are written out (scikit-learn reads them),
+and a test checks that they, :class:`~skmixup._mixer.MixupConfig` and
+:class:`~skmixup.MixupNet` agree with this table. The estimators'
+``_parameter_constraints`` and the parameter sections of their docstrings are
+read from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+
+from ._compat import Interval, Options, StrOptions
+
+__all__ = [
+    "MIX_ON",
+    "PAIRINGS",
+    "PARAMS",
+    "VARIANT_PARAMS",
+    "constraints",
+    "defaults",
+    "parameter_docs",
+]
+
+MIX_ON = ("both", "inputs", "targets")
+PAIRINGS = ("random", "same_class", "knn", "label_distance")
+ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: ``type_`` and ``doc`` make its numpydoc entry."""
+
+    name: str
+    default: object
+    constraints: list
+    type_: str
+    doc: str
+
+    @property
+    def header(self) -> str:
+        """What follows ``name :`` in the docs: the type and the default."""
+        return f"{self.type_}, default={_shown(self.default)}"
+
+    def entry(self) -> str:
+        """The numpydoc entry, indented for a class docstring."""
+        body = "\n".join(f"        {line}" if line else "" for line in self.doc)
+        return f"{self.name} : {self.header}\n{body}"
+
+
+def _shown(value) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _p(name, default, constraints, type_, doc: str) -> Param:
+    return Param(name, default, constraints, type_, tuple(doc.strip().splitlines()))
+
+
+# The mixup variant: what MixupConfig holds and MixupNet takes.
+_VARIANT = (
+    _p(
+        "alpha",
+        0.2,
+        [Interval(Real, 0, None, closed="left"), Options(Real, {np.inf})],
+        "float",
+        """
+Concentration of the symmetric ``Beta(alpha, alpha)`` distribution of the
+mixing coefficient ``lambda``. ``alpha=0`` is plain empirical risk
+minimisation (no mixing at all), so a grid over ``alpha`` contains the
+baseline; ``alpha=1`` makes ``lambda`` uniform on ``[0, 1]``; large values
+centre it on 0.5 and regularise more strongly; ``alpha=np.inf`` fixes
+``lambda`` at exactly 0.5 (SamplePairing's average [2]_). With
+``n_mixed > 2`` the weights are ``Dirichlet(alpha, ..., alpha)``.
+""",
+    ),
+    _p(
+        "mix_on",
+        "both",
+        [StrOptions(set(MIX_ON))],
+        '{"both", "inputs", "targets"}',
+        """
+What is mixed. ``"inputs"`` mixes the inputs and keeps the first sample's
+target, as SamplePairing [2]_ and the paper's "inputs only" ablation do;
+``"targets"`` keeps the first sample's input and mixes the targets.
+""",
+    ),
+    _p(
+        "pairing",
+        "random",
+        [StrOptions(set(PAIRINGS))],
+        '{"random", "same_class", "knn", "label_distance"}',
+        """
+How each row finds its partner, after the paper's ablation [1]_.
+``"random"``: a random permutation of the batch. The others draw a
+partner for every training row from the whole training set, once per
+epoch: ``"same_class"`` a row of the same class (classifier only);
+``"knn"`` one of the ``n_neighbors`` nearest rows in input space
+(Euclidean, on ``X`` as given: scale it first); ``"label_distance"``
+(C-Mixup [3]_, regressor only) row ``j`` with probability proportional
+to ``exp(-||y_i - y_j||**2 / (2 * label_bandwidth**2))``, never ``i``
+itself. With one target the draw is exact (partners beyond four
+bandwidths, of weight below ``exp(-8)``, are left out); with several
+targets and over 4,096 training rows, each epoch's partners come from a
+random pool of 4,096 candidate rows.
+""",
+    ),
+    _p(
+        "n_neighbors",
+        5,
+        [Interval(Integral, 1, None, closed="left")],
+        "int",
+        """
+Neighbours to choose from with ``pairing="knn"``.
+""",
+    ),
+    _p(
+        "label_bandwidth",
+        1.0,
+        [Interval(Real, 0, None, closed="neither")],
+        "float",
+        """
+Kernel width of ``pairing="label_distance"``, in units of the target as
+the network sees it (standardised when ``normalize_y=True``): small
+values pair rows with nearly equal targets, large ones approach random
+pairing.
+""",
+    ),
+    _p(
+        "manifold",
+        False,
+        ["boolean"],
+        "bool",
+        """
+Manifold mixup [4]_: every batch mixes at a layer drawn uniformly from
+the input and the hidden layers of the default :class:`MLP`, and the
+targets are mixed alike. Trains through autograd (slower than the
+default closed-form step).
+""",
+    ),
+    _p(
+        "n_mixed",
+        2,
+        [Interval(Integral, 2, None, closed="left")],
+        "int",
+        """
+Samples per mixture; above 2, each row is mixed with ``n_mixed - 1``
+partners with ``Dirichlet(alpha, ..., alpha)`` weights.
+""",
+    ),
+    _p(
+        "mix_probability",
+        1.0,
+        [Interval(Real, 0, 1, closed="both")],
+        "float",
+        """
+Probability that a batch is mixed; the other batches train unmixed.
+""",
+    ),
+    _p(
+        "per_sample_lambda",
+        False,
+        ["boolean"],
+        "bool",
+        """
+Draw one ``lambda`` (one set of weights) per row instead of one per
+batch.
+""",
+    ),
+    _p(
+        "alternate_epochs",
+        0,
+        [Interval(Integral, 0, None, closed="left")],
+        "int",
+        """
+When ``k > 0``, mix for ``k`` epochs, then train ``k`` epochs unmixed,
+and so on (SamplePairing's on/off schedule [2]_). 0 mixes every epoch.
+""",
+    ),
+    _p(
+        "final_unmixed_epochs",
+        0,
+        [Interval(Integral, 0, None, closed="left")],
+        "int",
+        """
+Train the last this many of ``max_epochs`` epochs without mixing (a
+fine-tuning phase, as in SamplePairing [2]_). Must be smaller than
+``max_epochs`` when ``alpha > 0``.
+""",
+    ),
+)
+
+# The network and its training.
+_TRAINING = (
+    _p(
+        "hidden_layer_sizes",
+        (128, 128),
+        ["array-like", Interval(Integral, 1, None, closed="left")],
+        "array-like of int",
+        """
+Widths of the hidden layers of the default :class:`MLP`. Ignored when
+``module`` is given.
+""",
+    ),
+    _p(
+        "activation",
+        "relu",
+        [StrOptions(set(ACTIVATIONS))],
+        '{"relu", "tanh", "logistic", "identity"}',
+        """
+Non-linearity of the default :class:`MLP`. Ignored when ``module`` is given.
+""",
+    ),
+    _p(
+        "dropout",
+        0.0,
+        [Interval(Real, 0, 1, closed="left")],
+        "float",
+        """
+Dropout probability after each hidden layer of the default :class:`MLP`
+(plain dropout, a regulariser to compare mixup with). Like ``manifold``,
+it needs ``module=None`` and trains through autograd.
+""",
+    ),
+    _p(
+        "module",
+        None,
+        [callable, None],
+        "callable",
+        """
+A custom network: a ``torch.nn.Module`` class or factory, called as
+``module(n_features_in, n_outputs)``, that maps a float32 batch of shape
+``(n, n_features_in)`` to ``(n, n_outputs)`` logits or values. Use
+:func:`functools.partial` to pass further arguments. ``None`` builds
+``MLP(n_features_in, n_outputs, hidden_layer_sizes, activation)``.
+Predictions evaluate the network in float64 (see :ref:`float64`), so the
+module must also run with its parameters and buffers in float64.
+""",
+    ),
+    _p(
+        "max_epochs",
+        100,
+        [Interval(Integral, 1, None, closed="left")],
+        "int",
+        """
+Number of passes over the training data.
+""",
+    ),
+    _p(
+        "batch_size",
+        64,
+        [Interval(Integral, 1, None, closed="left")],
+        "int",
+        """
+Rows per training step. By default each batch draws one ``lambda`` and
+pairs its rows by a random permutation.
+""",
+    ),
+    _p(
+        "lr",
+        1e-3,
+        [Interval(Real, 0, None, closed="neither")],
+        "float",
+        """
+Learning rate of the optimizer.
+""",
+    ),
+    _p(
+        "weight_decay",
+        0.0,
+        [Interval(Real, 0, None, closed="left")],
+        "float",
+        """
+L2 penalty (the optimizer's ``weight_decay``).
+""",
+    ),
+    _p(
+        "optimizer",
+        "adam",
+        [StrOptions(set(OPTIMIZERS)), callable],
+        '{"adam", "adamw", "sgd"} or torch optimizer class',
+        """
+The optimizer; Adam and AdamW use PyTorch's fused kernel.
+""",
+    ),
+    _p(
+        "optimizer_params",
+        None,
+        [dict, None],
+        "dict",
+        """
+Extra keyword arguments for the optimizer, e.g. ``{"momentum": 0.9}``.
+""",
+    ),
+    _p(
+        "early_stopping",
+        False,
+        ["boolean"],
+        "bool",
+        """
+Hold out ``validation_fraction`` of the training data (stratified for
+classifiers), stop when its loss has not improved by ``tol`` for
+``n_iter_no_change`` epochs, and keep the best weights. The held-out rows
+are never mixed.
+""",
+    ),
+    _p(
+        "validation_fraction",
+        0.1,
+        [Interval(Real, 0, 1, closed="neither")],
+        "float",
+        """
+Share of the training data held out when ``early_stopping=True``.
+""",
+    ),
+    _p(
+        "n_iter_no_change",
+        10,
+        [Interval(Integral, 1, None, closed="left")],
+        "int",
+        """
+Patience of early stopping, in epochs.
+""",
+    ),
+    _p(
+        "tol",
+        1e-4,
+        [Interval(Real, 0, None, closed="left")],
+        "float",
+        """
+Minimum decrease of the validation loss that counts as an improvement.
+""",
+    ),
+)
+
+_REGRESSION = (
+    _p(
+        "normalize_y",
+        True,
+        ["boolean"],
+        "bool",
+        """
+Standardise the targets (per column, from the training data) before
+training and undo it at predict time. Mixing commutes with this affine map,
+so it only changes the scale the optimizer sees; turn it off to train on
+raw target values.
+""",
+    ),
+)
+
+_RUN = (
+    _p(
+        "device",
+        "auto",
+        [str],
+        "str",
+        """
+``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
+``"cuda:N"``. During ``fit`` the whole training set lives on this device.
+""",
+    ),
+    _p(
+        "random_state",
+        None,
+        ["random_state"],
+        "int, RandomState instance or None",
+        """
+The only source of randomness: weight initialisation, shuffling, the
+lambdas and the partners all derive from it. An int gives identical
+predictions across fits on CPU.
+""",
+    ),
+    _p(
+        "verbose",
+        0,
+        ["verbose"],
+        "int",
+        """
+Print one line of losses per epoch when positive.
+""",
+    ),
+)
+
+_SEARCH = (
+    _p(
+        "alphas",
+        (0.0, 0.1, 0.2, 0.4, 1.0, 2.0),
+        ["array-like"],
+        "array-like of float",
+        """
+The mixup ``alpha`` values to search. ``0`` is plain training without
+mixing, so the search can choose it; the default spans the range where
+the mixup paper and this project's benchmarks found the best values.
+""",
+    ),
+    _p(
+        "cv",
+        5,
+        ["cv_object"],
+        "int, cross-validation generator or iterable",
+        """
+As in :class:`~sklearn.model_selection.GridSearchCV`: an int gives
+:class:`~sklearn.model_selection.StratifiedKFold` for classifiers and
+:class:`~sklearn.model_selection.KFold` for regressors (no shuffling);
+any splitter or iterable of ``(train, test)`` index arrays works.
+""",
+    ),
+)
+
+PARAMS: dict[str, Param] = {
+    p.name: p for p in _VARIANT + _TRAINING + _REGRESSION + _RUN + _SEARCH
+}
+VARIANT_PARAMS = tuple(p.name for p in _VARIANT)
+
+
+def defaults(names) -> dict[str, object]:
+    """``{name: default}`` for ``names``."""
+    return {name: PARAMS[name].default for name in names}
+
+
+def constraints(names) -> dict[str, list]:
+    """``_parameter_constraints`` for ``names``."""
+    return {name: PARAMS[name].constraints for name in names}
+
+
+def parameter_docs(names) -> str:
+    """The numpydoc entries of ``names``, for a ``Parameters`` section."""
+    return "\n\n    ".join(PARAMS[name].entry() for name in names)
