@@ -9,6 +9,7 @@ estimator's, unchanged.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -52,6 +53,12 @@ SEARCH_PARAMS = (
     "verbose",
 )
 DEFAULT_ALPHAS = defaults(("alphas",))["alphas"]
+# Most bytes of member weights and optimizer state trained at once. The members
+# of a wide network (e.g. thousands of one-hot columns: 10 MB each at 5,000
+# inputs) train in groups of whole splits, one group after another, so that
+# the search's memory stays near a plain fit's; small networks train as one
+# group, which is fastest.
+_GROUP_BYTES = 2**27
 
 
 class _StackedSearchMixin:
@@ -95,48 +102,47 @@ class _StackedSearchMixin:
         # Each member trains on batches of batch_size of its own rows.
         rows_per_step = min(self.batch_size, int(n_own.max()))
 
-        classification = is_classifier(self)
-        shift, scale = self._target_scaling(Y, train_mask, classification)
+        shift, scale = self._target_scaling(Y, train_mask, is_classifier(self))
         weighted = sample_weight is not None
         rest = np.hstack([Y] + ([sample_weight[:, None]] if weighted else []))
         X_on_device, rest = _to_device([X, rest], device)
-        data = MemberData(
-            X_on_device, rest, torch.from_numpy(train_mask).to(device), weighted
-        )
-        # Member k = split * n_alphas + alpha index.
-        member_split = np.repeat(np.arange(n_splits), n_alphas)
-        member_alphas = alphas * n_splits
-        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        module = StackedMLP(
-            len(member_alphas),
-            X.shape[1],
-            n_outputs,
-            check_hidden_layer_sizes(self.hidden_layer_sizes),
-            self.activation,
-            generator=torch.Generator().manual_seed(init_seed),
-        )
-        net = StackedMixupNet(
-            module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=rows_per_step,
-            train_split=None,
-            device=device,
-            member_alphas=member_alphas,
-            member_split=member_split.tolist(),
-            target_shift=None if shift is None else shift[member_split],
-            target_scale=None if scale is None else scale[member_split],
-            random_state=data_seed,
-            verbose=self.verbose,
-            **self._optimizer_kwargs(optimizer, device),
-        )
-        net.fit(data, None)
-
-        scores = self._score_members(net.module_, X, Y, splits, shift, scale, n_alphas)
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        sizes = [X.shape[1], *hidden, n_outputs]
+        # Weights, gradients and two optimizer moments per member.
+        member_bytes = 16 * sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+        per_group = max(1, _GROUP_BYTES // (member_bytes * n_alphas))
+        scores = np.empty((n_alphas, n_splits))
+        for group, first in enumerate(range(0, n_splits, per_group)):
+            in_group = list(range(first, min(first + per_group, n_splits)))
+            # Group 0 takes the search's seeds, so one group (the usual case)
+            # is the whole search; later groups take seeds of their own.
+            module = self._train_members(
+                X_on_device,
+                rest,
+                train_mask[in_group],
+                weighted,
+                alphas,
+                hidden,
+                n_outputs,
+                criterion,
+                rows_per_step,
+                None if shift is None else shift[in_group],
+                None if scale is None else scale[in_group],
+                (init_seed + group, data_seed + group),
+                device,
+            )
+            scores[:, in_group] = self._score_members(
+                module,
+                X,
+                Y,
+                [splits[s] for s in in_group],
+                None if shift is None else shift[in_group],
+                None if scale is None else scale[in_group],
+                n_alphas,
+            )
+            del module
         self._set_results(alphas, scores)
-        del net, data, X_on_device, rest
+        del X_on_device, rest
         # The refit is the plain estimator's own fit with alpha_ (same seeds, so
         # the same network as GridSearchCV's best_estimator_). Training it as
         # stacked members, one per alpha, cost more than this one fit.
@@ -153,6 +159,61 @@ class _StackedSearchMixin:
         self.n_iter_ = refit.n_iter_
         self.loss_curve_ = refit.loss_curve_
         return self
+
+    def _train_members(
+        self,
+        X,
+        rest,
+        train_mask,
+        weighted,
+        alphas,
+        hidden,
+        n_outputs,
+        criterion,
+        rows_per_step,
+        shift,
+        scale,
+        seeds,
+        device,
+    ) -> StackedMLP:
+        """Train one member per (split, alpha) of these splits as one network."""
+        n_splits, n_alphas = len(train_mask), len(alphas)
+        data = MemberData(X, rest, torch.from_numpy(train_mask).to(device), weighted)
+        # Member k = split * n_alphas + alpha index.
+        member_split = np.repeat(np.arange(n_splits), n_alphas)
+        n_own = train_mask.sum(axis=1)
+        steps_per_split = {math.ceil(n_rows / rows_per_step) for n_rows in n_own}
+        module = StackedMLP(
+            len(member_split),
+            X.shape[1],
+            n_outputs,
+            hidden,
+            self.activation,
+            generator=torch.Generator().manual_seed(seeds[0]),
+            # Splits with fewer steps per epoch leave their members out of the
+            # last steps, which needs each member's own optimizer state.
+            per_member=len(steps_per_split) > 1,
+            device=device,
+        )
+        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
+        net = StackedMixupNet(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=rows_per_step,
+            train_split=None,
+            device=device,
+            member_alphas=alphas * n_splits,
+            member_split=member_split.tolist(),
+            target_shift=None if shift is None else shift[member_split],
+            target_scale=None if scale is None else scale[member_split],
+            random_state=seeds[1],
+            verbose=self.verbose,
+            **self._optimizer_kwargs(optimizer, device),
+        )
+        return net.fit(data, None).module_
 
     def _target_scaling(self, Y, train_mask, classification):
         """Per-split target shift and scale, so a split's held-out targets never

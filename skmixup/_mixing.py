@@ -541,9 +541,10 @@ def mix_sample_weights(
     """Sample weights of mixed rows: the product of their samples' weights.
 
     A pair ``(i, j)`` weighs ``w_i * w_j``, what repeating rows by their weights
-    gives in expectation; a partner whose mixing weight is 0 (an unmixed batch)
-    takes no part. ``weights`` is a float ``lambda`` (every partner takes part)
-    or mixing weights of shape ``(k,)`` or ``(n, k)``, as for :func:`mix_many`.
+    gives in expectation; a partner whose mixing weight is 0 (an unmixed batch,
+    or a ``lambda`` drawn as exactly 1) takes no part. ``weights`` is a float
+    ``lambda`` (the first part's weight) or mixing weights of shape ``(k,)`` or
+    ``(n, k)``, as for :func:`mix_many`.
 
     Examples
     --------
@@ -552,10 +553,13 @@ def mix_sample_weights(
     >>> w, w_partner = torch.tensor([2.0, 3.0]), torch.tensor([5.0, 7.0])
     >>> mix_sample_weights(w, [w_partner], torch.tensor([[0.5, 0.5], [1.0, 0.0]]))
     tensor([10.,  3.])
+    >>> mix_sample_weights(w, [w_partner], 1.0)
+    tensor([2., 3.])
     """
     for c, w_partner in enumerate(partner_ws, start=1):
         if isinstance(weights, float):
-            w = w * w_partner
+            if weights < 1:  # lambda = 1 leaves the partner out of the mix
+                w = w * w_partner
         else:
             takes_part = weights[..., c] > 0
             w = w * torch.where(takes_part, w_partner, torch.ones_like(w_partner))

@@ -44,7 +44,17 @@ class StackedMLP(nn.Module):
     ``(n_members, n_out, n_in)`` when ``transposed[i]``, and ``biases[i]`` of
     shape ``(n_members, 1, n_out)``; each member is initialised
     like ``torch.nn.Linear`` (uniform in ``+-1/sqrt(n_in)``), as in :class:`MLP`,
-    from ``generator`` (PyTorch's global generator when None).
+    from ``generator`` (PyTorch's global generator when None), on ``device``.
+
+    With ``per_member=False`` the stacked tensors are the parameters: one
+    optimizer step updates every member, which is exact as long as every member
+    takes every step. With ``per_member=True`` each member's slice of each
+    tensor is a parameter of its own (a view into the stacked storage), so an
+    optimizer keeps each member's state and step count apart, and a member
+    without rows in a step (its split has fewer steps in an epoch) is left out
+    of the step by :meth:`set_active`. Stepping many small parameters costs more
+    per step, so it is used only when some member must skip steps; such a
+    module must be built on its device and not moved.
     """
 
     def __init__(
@@ -55,6 +65,9 @@ class StackedMLP(nn.Module):
         hidden_layer_sizes: Sequence[int] = (128, 128),
         activation: str = "relu",
         generator: torch.Generator | None = None,
+        *,
+        per_member: bool = False,
+        device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -65,8 +78,7 @@ class StackedMLP(nn.Module):
         self.activation = activation
         self.n_members = int(n_members)
         self.n_outputs = int(n_outputs)
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
+        self.per_member = bool(per_member)
         # A layer's weights are stored (K, n_out, n_in), as in nn.Linear, when it
         # narrows and (K, n_in, n_out) when it widens: batched products whose
         # small dimension comes last ran 4 to 7 times slower (128 -> 2 and
@@ -75,13 +87,35 @@ class StackedMLP(nn.Module):
             n_in >= n_out
             for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:], strict=True)
         )
+        weights, biases = [], []
         for n_in, n_out, t in zip(
             self.sizes[:-1], self.sizes[1:], self.transposed, strict=True
         ):
             bound = 1.0 / math.sqrt(n_in)
             shape = (n_members, n_out, n_in) if t else (n_members, n_in, n_out)
-            self.weights.append(_uniform(shape, bound, generator))
-            self.biases.append(_uniform((n_members, 1, n_out), bound, generator))
+            weights.append(_uniform(shape, bound, generator, device))
+            biases.append(_uniform((n_members, 1, n_out), bound, generator, device))
+        self._active: list[bool] | None = None
+        if self.per_member:
+            self.weights, self.biases = weights, biases
+            self._grads = (
+                [torch.zeros_like(W) for W in weights],
+                [torch.zeros_like(b) for b in biases],
+            )
+            # Member k's slices of every tensor, each with its gradient's slice.
+            self.members = nn.ParameterList()
+            self._member_grads: list[tuple[int, nn.Parameter, Tensor]] = []
+            for k in range(self.n_members):
+                for t, g in zip(
+                    weights + biases, self._grads[0] + self._grads[1], strict=True
+                ):
+                    param = nn.Parameter(t[k])
+                    param.grad = g[k]
+                    self.members.append(param)
+                    self._member_grads.append((k, param, g[k]))
+        else:
+            self.weights = nn.ParameterList(nn.Parameter(W) for W in weights)
+            self.biases = nn.ParameterList(nn.Parameter(b) for b in biases)
         self._act = _ACTIVATIONS[activation]()
         # Plain tuples for the per-step code: ParameterList indexing is slow.
         # .to() and .double() keep the Parameter objects, so these stay valid.
@@ -89,17 +123,53 @@ class StackedMLP(nn.Module):
         self._work: list[Tensor] = []
         self._work_key: tuple | None = None
 
+    def set_active(self, active: list[bool] | None) -> None:
+        """Leave the members with ``active[k]`` False out of the next optimizer
+        steps (no gradient: torch's optimizers skip such parameters, their state
+        and step count included); None takes every member back.
+
+        Only a ``per_member`` module can leave members out.
+        """
+        if active is not None and all(active):
+            active = None
+        if active == self._active:
+            return
+        if not self.per_member:
+            raise RuntimeError(
+                "StackedMLP(per_member=False) steps every member together; build "
+                "it with per_member=True for members that skip steps."
+            )
+        for k, param, grad in self._member_grads:
+            param.grad = grad if active is None or active[k] else None
+        self._active = active
+
+    def member_parameters(self, k: int) -> list[nn.Parameter]:
+        """Member ``k``'s own parameters (``per_member`` modules only)."""
+        return [param for j, param, _ in self._member_grads if j == k]
+
+    def _grad_buffers(self, i: int) -> tuple[Tensor, Tensor]:
+        """Where layer ``i``'s stacked weight and bias gradients are written."""
+        if self.per_member:
+            return self._grads[0][i], self._grads[1][i]
+        W, b = self._params[0][i], self._params[1][i]
+        if W.grad is None:
+            W.grad, b.grad = torch.empty_like(W), torch.empty_like(b)
+        return W.grad, b.grad
+
     def forward(self, X: Tensor, members: Tensor | None = None) -> Tensor:
         """Outputs of shape ``(members, n, n_outputs)``.
 
         ``X`` is ``(n, n_features_in)`` (the same rows for every member) or
-        ``(members, n, n_features_in)``; ``members`` selects some members.
+        ``(members, n, n_features_in)``; ``members`` selects some members. The
+        arithmetic is in ``X``'s dtype.
         """
         h = X
         last = len(self.weights) - 1
         for i, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             if members is not None:
                 W, b = W[members], b[members]
+            # Float64 rows (scoring) meet float64 copies of the weights.
+            W, b = W.to(X.dtype), b.to(X.dtype)
             if h.dim() == 2:
                 h = h.expand(len(W), *h.shape)  # a view: the rows are not copied
             h = torch.baddbmm(b, h, W.mT if self.transposed[i] else W)
@@ -154,15 +224,14 @@ class StackedMLP(nn.Module):
         member_loss = (row_loss * row_w).sum(dim=1)
         grad.mul_(row_w.unsqueeze(2))
         for i in range(last, -1, -1):
-            W, b = weights[i], biases[i]
-            if W.grad is None:
-                W.grad, b.grad = torch.empty_like(W), torch.empty_like(b)
+            W = weights[i]
+            grad_W, grad_b = self._grad_buffers(i)
             x = activations[i]
             if self.transposed[i]:
-                torch.bmm(grad.mT, x, out=W.grad)
+                torch.bmm(grad.mT, x, out=grad_W)
             else:
-                torch.bmm(x.mT, grad, out=W.grad)
-            torch.sum(grad, dim=1, keepdim=True, out=b.grad)
+                torch.bmm(x.mT, grad, out=grad_W)
+            torch.sum(grad, dim=1, keepdim=True, out=grad_b)
             if i > 0:
                 h = x
                 Wx = W if self.transposed[i] else W.mT
@@ -209,9 +278,14 @@ _ACTIVATE_IN_PLACE = {
 
 
 def _uniform(
-    shape: tuple[int, ...], bound: float, generator: torch.Generator | None
-) -> nn.Parameter:
-    return nn.Parameter(uniform_(torch.empty(shape), -bound, bound, generator))
+    shape: tuple[int, ...],
+    bound: float,
+    generator: torch.Generator | None,
+    device: torch.device | str | None,
+) -> Tensor:
+    # Drawn on the generator's device, then moved: the same numbers anywhere.
+    weights = uniform_(torch.empty(shape), -bound, bound, generator)
+    return weights.to(device) if device is not None else weights
 
 
 class MemberData(torch.utils.data.Dataset):
@@ -277,9 +351,10 @@ class StackedBatchIterator:
     order (as ``GridSearchCV``'s fits with one ``random_state`` do) but draw
     their own partners and lambdas. Held-out rows are never gathered for a
     member; the slots of a split's short last batch are filled with one of its
-    own rows at weight 0. Yields ``(X, target, weight)`` of shapes
-    ``(K, batch_size, n_features)``, ``(K, batch_size, n_outputs)`` and
-    ``(K, batch_size)``.
+    own rows at weight 0. Yields ``(X, target, weight, active)``: tensors of
+    shapes ``(K, batch_size, n_features)``, ``(K, batch_size, n_outputs)`` and
+    ``(K, batch_size)``, and which members have rows in the step (a member
+    whose split has fewer steps in the epoch has none in the last ones).
     """
 
     def __init__(
@@ -307,6 +382,12 @@ class StackedBatchIterator:
 
     def __len__(self) -> int:
         return math.ceil(max(len(rows) for rows in self.own_rows) / self.batch_size)
+
+    def member_steps(self) -> Tensor:
+        """Steps each member takes in an epoch, as a plain fit on its split."""
+        steps = [math.ceil(len(rows) / self.batch_size) for rows in self.own_rows]
+        member = [steps[s] for s in self.member_split.tolist()]
+        return torch.tensor(member, dtype=torch.float32, device=self.data.device)
 
     def _lambdas(self, n_steps: int) -> Tensor:
         """One coefficient per member and step, drawn per alpha for the epoch."""
@@ -356,7 +437,7 @@ class StackedBatchIterator:
         index = torch.stack(sides, dim=1).reshape(n_chunk, -1)
         return index, valid.float()
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor, Tensor, list[bool]]]:
         data, bs = self.data, self.batch_size
         d = data.n_features
         n_steps, n_members = len(self), len(self.member_split)
@@ -373,16 +454,23 @@ class StackedBatchIterator:
             pair = data.rows(index.ravel())
             pair = pair.view(stop - start, 2, n_members, bs, -1)
             first, partner = pair.unbind(1)
+            # A member with no rows in a step (its split ran out) takes no step.
+            active = valid.any(dim=2).tolist()
             weight = valid
+            lam_chunk = lam[start:stop]
             if data.weighted:
-                # Pair (i, j) weighs w_i * w_j, as in MixupNet.
-                weight = weight * first[..., -1] * partner[..., -1]
-            mixed = partner.lerp_(first, lam[start:stop])
+                # As in MixupNet: pair (i, j) weighs w_i * w_j, and a row whose
+                # partner takes no part (lambda = 1, always so at alpha = 0)
+                # weighs w_i alone.
+                takes_part = lam_chunk[..., 0] < 1
+                partner_w = torch.where(takes_part, partner[..., -1], 1.0)
+                weight = weight * first[..., -1] * partner_w
+            mixed = partner.lerp_(first, lam_chunk)
             target = mixed[..., d : d + n_out]
             if self.target_shift is not None:
                 target = (target - self.target_shift) / self.target_scale
             for s in range(stop - start):
-                yield mixed[s, ..., :d], target[s], weight[s]
+                yield mixed[s, ..., :d], target[s], weight[s], active[s]
 
 
 def _flushing_subnormals() -> bool:
@@ -496,7 +584,7 @@ class StackedMixupNet(NeuralNet):
             target_shift=shift,
             target_scale=scale,
         )
-        self._steps_per_epoch = len(iterator)
+        self._member_steps = iterator.member_steps()
         return iterator
 
     def train_step(self, batch, **fit_params):
@@ -504,6 +592,8 @@ class StackedMixupNet(NeuralNet):
         # re-evaluate; skorch's default callbacks ignore on_grad_computed, so
         # it is sent only to user callbacks. About 5% faster at batch 16.
         step = self.train_step_single(batch, **fit_params)
+        # Members whose split has no rows left in this epoch sit the step out.
+        self.module_.set_active(batch[3])
         if self.callbacks:
             self.notify(
                 "on_grad_computed",
@@ -515,7 +605,7 @@ class StackedMixupNet(NeuralNet):
         return step
 
     def train_step_single(self, batch, **fit_params):
-        X, target, weight = batch
+        X, target, weight, _ = batch
         _, member_loss = self.module_.loss_and_grad(X, target, self._loss_name, weight)
         self._loss_sum += member_loss
         return {"loss": member_loss.mean(), "y_pred": None}
@@ -525,7 +615,7 @@ class StackedMixupNet(NeuralNet):
         self._loss_sum.zero_()
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        member_loss = (self._loss_sum / self._steps_per_epoch).tolist()
+        member_loss = (self._loss_sum / self._member_steps).tolist()
         if not all(map(math.isfinite, member_loss)):
             raise FloatingPointError(
                 f"The training loss became non-finite in epoch {len(self.history)}; "
