@@ -48,6 +48,14 @@ def _row_loss_and_grad(out: Tensor, target: Tensor, loss: str) -> tuple[Tensor, 
     return row_loss, grad
 
 
+def _accumulate(param: nn.Parameter, grad: Tensor) -> None:
+    """Add ``grad`` to ``param.grad``, as autograd does."""
+    if param.grad is None:
+        param.grad = grad
+    else:
+        param.grad.add_(grad)
+
+
 class MLP(nn.Module):
     """Fully connected network: ``Linear -> activation`` per hidden layer, then a
     final ``Linear`` that outputs logits (classification) or values (regression).
@@ -116,6 +124,12 @@ class MLP(nn.Module):
         self._hidden_activations = tuple(
             m for m in layers if isinstance(m, tuple(_ACTIVATIONS.values()))
         )
+        # For closed_form_is_exact, which runs every step: walking the module
+        # tree each time took longer than a small step's arithmetic.
+        self._modules_and_self = (self, self.layers, *layers)
+        self._parameters_of_layers = tuple(
+            p for layer in self._linears for p in (layer.weight, layer.bias)
+        )
         if generator is not None:
             with torch.no_grad():
                 for layer in self._linears:
@@ -163,6 +177,34 @@ class MLP(nn.Module):
             h = module(h)
         return h
 
+    def closed_form_is_exact(self) -> bool:
+        """Whether :meth:`loss_and_grad` gives what autograd would: every
+        parameter trains (no frozen layer), and no hook would see the forward
+        or backward pass (closed form runs neither through the modules)."""
+        if any(
+            (
+                nn.modules.module._global_forward_hooks,
+                nn.modules.module._global_forward_pre_hooks,
+                nn.modules.module._global_backward_hooks,
+                nn.modules.module._global_backward_pre_hooks,
+            )
+        ):
+            return False
+        for module in self._modules_and_self:
+            if (
+                module._forward_hooks
+                or module._forward_pre_hooks
+                or module._backward_hooks
+                or module._backward_pre_hooks
+            ):
+                return False
+        for p in self._parameters_of_layers:
+            if not p.requires_grad or p._backward_hooks:
+                return False
+            if getattr(p, "_post_accumulate_grad_hooks", None):
+                return False
+        return True
+
     @torch.no_grad()
     def loss_and_grad(
         self,
@@ -171,11 +213,13 @@ class MLP(nn.Module):
         loss: str,
         sample_weight: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """Forward pass, loss, and its gradients written to each ``param.grad``.
+        """Forward pass, loss, and its gradients added to each ``param.grad``.
 
         The same numbers as ``loss.backward()`` through :meth:`forward`, computed
         in closed form as scikit-learn's MLP does: for a small network, autograd's
-        per-operation bookkeeping costs more than the arithmetic.
+        per-operation bookkeeping costs more than the arithmetic. Like autograd,
+        it accumulates into existing gradients; it is exact only when
+        :meth:`closed_form_is_exact` (callers fall back to autograd otherwise).
 
         Parameters
         ----------
@@ -218,8 +262,8 @@ class MLP(nn.Module):
             grad.mul_(row_w[:, None])
         for i in range(len(linears) - 1, -1, -1):
             layer = linears[i]
-            layer.weight.grad = grad.t().mm(activations[i])
-            layer.bias.grad = grad.sum(dim=0)
+            _accumulate(layer.weight, grad.t().mm(activations[i]))
+            _accumulate(layer.bias, grad.sum(dim=0))
             if i > 0:
                 grad = _apply_derivative(
                     self.activation, activations[i], grad.mm(layer.weight)

@@ -12,6 +12,7 @@ import math
 
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping
 from skorch.history import History
 from skorch.utils import to_tensor
 from torch import Tensor
@@ -112,12 +113,15 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         (:meth:`MLP.loss_and_grad`) instead of through autograd; the numbers
         are the same, the step is faster for small networks. Any other module or
         criterion always uses autograd. Set ``False`` to force autograd.
-    record_batches : bool, default=False
-        Keep skorch's per-batch history (loss and size of every batch). By
-        default each epoch keeps one running summary instead
-        (a ``History`` subclass), which is all the epoch-level
-        ``train_loss`` and ``valid_loss`` need and saves time and memory with
-        many small batches; set ``True`` to get skorch's full record back.
+    record_batches : bool or None, default=None
+        Keep skorch's per-batch history (loss and size of every batch). With
+        ``False``, each epoch keeps one running summary instead (a ``History``
+        subclass), which is all the epoch-level ``train_loss`` and
+        ``valid_loss`` need and saves time and memory with many small batches,
+        but a callback that reads batches (e.g. skorch's ``BatchScoring``)
+        would see only that summary. ``None`` keeps the full record whenever
+        the net has callbacks of its own other than ``EarlyStopping`` (which
+        reads epochs only), and the summary otherwise.
     **kwargs
         Every other :class:`~skorch.NeuralNet` parameter.
 
@@ -161,7 +165,7 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         final_unmixed_epochs=0,
         random_state=None,
         fast_path=True,
-        record_batches=False,
+        record_batches=None,
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
@@ -181,12 +185,23 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         self.record_batches = record_batches
 
     def initialize_history(self):
-        cls = History if self.record_batches else EpochSummaryHistory
+        cls = History if self._records_batches() else EpochSummaryHistory
         if type(getattr(self, "history_", None)) is cls:
             self.history_.clear()
         else:
             self.history_ = cls()
         return self
+
+    def _records_batches(self) -> bool:
+        if self.record_batches is not None:
+            return bool(self.record_batches)
+        for callback in self.callbacks or ():
+            if isinstance(callback, tuple):  # skorch's (name, callback) form
+                callback = callback[1]
+            kind = callback if isinstance(callback, type) else type(callback)
+            if kind is not EarlyStopping:
+                return True
+        return False
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
@@ -344,9 +359,12 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
             or fit_params
             or type(self.module_) is not MLP
             or self.module_.dropout
+            or not self.module_.closed_form_is_exact()
         ):
             return None
         criterion = self.criterion_
+        if criterion._forward_hooks or criterion._forward_pre_hooks:
+            return None
         reduction = getattr(criterion, "reduction", None)
         if reduction != "none" and (reduction != "mean" or sample_weight is not None):
             return None

@@ -244,8 +244,9 @@ def test_poisoned_held_out_rows_leave_their_members_unchanged(weighted):
         assert not torch.equal(p_clean[-2:], p_dirty[-2:])
 
 
+@pytest.mark.parametrize("fails", [False, True])
 @pytest.mark.parametrize("flush_before", [False, True])
-def test_training_flushes_subnormals_and_restores_the_mode(flush_before):
+def test_training_flushes_subnormals_and_restores_the_mode(flush_before, fails):
     if not torch.set_flush_denormal(True):
         pytest.skip("this CPU cannot flush subnormals")
     data, _ = _member_data()
@@ -254,14 +255,21 @@ def test_training_flushes_subnormals_and_restores_the_mode(flush_before):
 
     def recording(self, *args):
         seen.append(_flushing_subnormals())
+        if fails and len(seen) == 3:
+            raise FloatingPointError("a training error mid-epoch")
         return original(self, *args)
 
     torch.set_flush_denormal(flush_before)
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(StackedMLP, "loss_and_grad", recording)
-            _train_stacked(data, 2, epochs=1)
+            if fails:
+                with pytest.raises(FloatingPointError):
+                    _train_stacked(data, 2, epochs=1)
+            else:
+                _train_stacked(data, 2, epochs=1)
         assert seen and all(seen)
+        # The caller's mode, also after an error.
         assert _flushing_subnormals() is flush_before
     finally:
         torch.set_flush_denormal(False)

@@ -450,3 +450,75 @@ def test_float64_arrays_train_a_float32_module():
     X32, y32 = X.astype(np.float32), y.astype(np.float32)
     net32 = MixupNet(torch.nn.Linear(4, 1), random_state=0, **kwargs).fit(X32, y32)
     np.testing.assert_array_equal(net64.predict(X), net32.predict(X32))
+
+
+def test_frozen_layers_stay_frozen_on_the_fast_path():
+    # skorch's Freezer sets requires_grad=False; the closed-form step must not
+    # hand such a layer a gradient (the optimizer would step it).
+    from skorch.callbacks import Freezer
+
+    X = np.random.RandomState(0).randn(64, 4).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    torch.manual_seed(0)
+    module = MLP(4, 2, (8,))
+    before = module.layers[0].weight.detach().clone()
+    trained_before = module.layers[2].weight.detach().clone()
+    net = MixupNet(
+        module,
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=3,
+        train_split=None,
+        random_state=0,
+        callbacks=[Freezer("layers.0.*")],
+    ).fit(X, y)
+    assert torch.equal(net.module_.layers[0].weight, before)
+    assert not torch.equal(net.module_.layers[2].weight, trained_before)
+
+
+def test_closed_form_gradients_accumulate_as_autograd_does():
+    torch.manual_seed(0)
+    mlp = MLP(5, 3, (7,))
+    X, target = torch.randn(9, 5), torch.softmax(torch.randn(9, 3), dim=1)
+    mlp.loss_and_grad(X, target, "cross_entropy")
+    once = [p.grad.clone() for p in mlp.parameters()]
+    mlp.loss_and_grad(X, target, "cross_entropy")
+    for g, p in zip(once, mlp.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, 2 * g)
+
+
+def test_hooks_and_frozen_parameters_take_autograd():
+    mlp = MLP(5, 3, (7,))
+    assert mlp.closed_form_is_exact()
+    handle = mlp.layers[1].register_forward_hook(lambda *args: None)
+    assert not mlp.closed_form_is_exact()
+    handle.remove()
+    mlp.layers[0].bias.requires_grad_(False)
+    assert not mlp.closed_form_is_exact()
+
+
+def test_batch_scoring_sees_every_batch_as_with_skorch():
+    from skorch.callbacks import BatchScoring
+
+    X, y = _one_hot_rows(40)
+
+    def fit(record_batches):
+        torch.manual_seed(0)
+        return MixupNet(
+            torch.nn.Linear(40, 2),
+            criterion=torch.nn.CrossEntropyLoss,
+            alpha=0.0,
+            max_epochs=2,
+            batch_size=7,
+            random_state=0,
+            record_batches=record_batches,
+            callbacks=[BatchScoring(_batch_accuracy, on_train=True, name="acc")],
+            verbose=0,
+        ).fit(X, y)
+
+    automatic, full = fit(None), fit(True)
+    assert len(automatic.history[-1, "batches"]) > 1
+    np.testing.assert_allclose(automatic.history[:, "acc"], full.history[:, "acc"])
+
+
+def _batch_accuracy(net, X, y):
+    return float(np.mean(net.predict(X).argmax(axis=1) == np.asarray(y)))
