@@ -213,7 +213,13 @@ class _StackedSearchMixin:
             verbose=self.verbose,
             **self._optimizer_kwargs(optimizer, device),
         )
-        return net.fit(data, None).module_
+        module = net.fit(data, None).module_
+        # The net's callbacks refer back to it, so it is freed only at the next
+        # garbage collection: drop its optimizer state and the module's
+        # gradients now, before the next group trains.
+        del net.optimizer_
+        module.release_training_state()
+        return module
 
     def _target_scaling(self, Y, train_mask, classification):
         """Per-split target shift and scale, so a split's held-out targets never

@@ -143,6 +143,16 @@ class StackedMLP(nn.Module):
             param.grad = grad if active is None or active[k] else None
         self._active = active
 
+    def release_training_state(self) -> None:
+        """Free the gradients and work buffers of training (scoring and
+        :meth:`member` need neither)."""
+        for param in self.parameters():
+            param.grad = None
+        if self.per_member:
+            self._grads = ([], [])
+            self._member_grads = []
+        self._work, self._work_key = [], None
+
     def member_parameters(self, k: int) -> list[nn.Parameter]:
         """Member ``k``'s own parameters (``per_member`` modules only)."""
         return [param for j, param, _ in self._member_grads if j == k]
@@ -323,15 +333,25 @@ class MemberData(torch.utils.data.Dataset):
     def device(self) -> torch.device:
         return self.packed.device
 
-    def rows(self, index: Tensor) -> Tensor:
-        """Rows ``index`` as a dense ``(len(index), width)`` tensor."""
+    def rows(self, index: Tensor, out: Tensor | None = None) -> Tensor:
+        """Rows ``index`` as a dense ``(len(index), width)`` tensor, written to
+        ``out`` (contiguous, of that shape) when given."""
+        if out is None:
+            out = self.packed.new_empty((len(index), self.width))
         if self.sparse_X is None:
-            return self.packed.index_select(0, index)
+            return torch.index_select(self.packed, 0, index, out=out)
         d = self.n_features
-        out = self.packed.new_empty((len(index), self.width))
         self.sparse_X.index_select(0, index, out=out[:, :d])
         out[:, d:] = self.packed.index_select(0, index)
         return out
+
+    def buffer(self, n_rows: int) -> Tensor:
+        """A buffer for ``n_rows`` gathered rows, reused from call to call: a
+        fresh tens-of-MB array per step let the allocator keep freed ones, and
+        the process grew by hundreds of MB on wide data."""
+        if getattr(self, "_buffer", None) is None or len(self._buffer) < n_rows:
+            self._buffer = self.packed.new_empty((n_rows, self.width))
+        return self._buffer[:n_rows]
 
     def __len__(self) -> int:
         return len(self.packed)
@@ -451,7 +471,8 @@ class StackedBatchIterator:
         for start in range(0, n_steps, chunk):
             stop = min(start + chunk, n_steps)
             index, valid = self._chunk(orders[:, start * bs : stop * bs])
-            pair = data.rows(index.ravel())
+            index = index.ravel()
+            pair = data.rows(index, out=data.buffer(len(index)))
             pair = pair.view(stop - start, 2, n_members, bs, -1)
             first, partner = pair.unbind(1)
             # A member with no rows in a step (its split ran out) takes no step.
