@@ -25,6 +25,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from speed import revision  # noqa: E402
+
 MB = 2**20
 CASES = {
     "MixupClassifier": "fit (1 epoch, batch 64) and predict_proba",
@@ -106,16 +109,6 @@ def child(case: str, n_rows: int, n_cols: int, density: float) -> dict:
     }
 
 
-def _revision() -> str:
-    def git(*args):
-        return subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=True
-        ).stdout.strip()
-
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    return git("rev-parse", "--short", "HEAD") + ("-dirty" if dirty else "")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -149,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "command": "python benchmarks/sparse_memory.py "
         + " ".join(argv or sys.argv[1:]),
-        "revision": _revision(),
+        "revision": revision(),
         "date": time.strftime("%Y-%m-%d"),
         "python": platform.python_version(),
         "versions": {

@@ -53,10 +53,27 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def revision() -> str:
+    """The source revision, with ``-dirty`` when tracked files have changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    try:
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        return git("rev-parse", "--short", "HEAD") + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def run_meta(script: str, argv: list[str] | None, **extra) -> dict:
-    """The command, machine and versions of a benchmark run, plus ``extra``."""
+    """The command, machine, versions and source revision of a benchmark run,
+    plus ``extra``."""
     return {
         "command": f"python benchmarks/{script} " + " ".join(argv or sys.argv[1:]),
+        "revision": revision(),
         "cpu": cpu_name(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),

@@ -22,6 +22,7 @@ from ._net import MixupNet
 from ._params import PAIRINGS, VARIANT_PARAMS, constraints, parameter_docs
 from ._random import seeded_global_generators
 from ._sparse import SparseRows, as_csr
+from ._threads import resolve_threads, torch_threads, work_flops
 
 # The network and training parameters of the plain estimators, in signature order.
 TRAINING_PARAMS = (
@@ -195,7 +196,14 @@ class BaseMixup(BaseEstimator):
     """Shared code; use :class:`MixupClassifier` or :class:`MixupRegressor`."""
 
     _parameter_constraints: dict = constraints(
-        (*VARIANT_PARAMS, *TRAINING_PARAMS, "device", "random_state", "verbose")
+        (
+            *VARIANT_PARAMS,
+            *TRAINING_PARAMS,
+            "device",
+            "n_threads",
+            "random_state",
+            "verbose",
+        )
     )
 
     def __init__(
@@ -227,6 +235,7 @@ class BaseMixup(BaseEstimator):
         n_iter_no_change=10,
         tol=1e-4,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -256,6 +265,7 @@ class BaseMixup(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -389,6 +399,9 @@ class BaseMixup(BaseEstimator):
         with seeded_global_generators(init_seed, device):
             probe = next(float64_chunks(X[:2], "cpu", 2)).float().numpy()
             module = self._build_module(X.shape[1], n_outputs, probe, init_seed)
+            n_threads = resolve_threads(
+                self.n_threads, work_flops(self.batch_size, _n_params(module))
+            )
             self.net_ = MixupNet(
                 module=module,
                 criterion=criterion,
@@ -406,7 +419,8 @@ class BaseMixup(BaseEstimator):
                 verbose=self.verbose,
                 **self._optimizer_kwargs(optimizer, device),
             )
-            self.net_.fit(train, None)
+            with torch_threads(n_threads):
+                self.net_.fit(train, None)
         # The validation split holds data tensors; a fitted model should not
         # carry them into pickles (or keep them on the GPU).
         self.net_.train_split = None
@@ -474,9 +488,12 @@ class BaseMixup(BaseEstimator):
         module, device = self.net_.module_, self.net_.device
         module.eval()
         params = float64_state(module)
+        n_rows = predict_rows(X.shape[1])
+        flops = work_flops(min(n_rows, X.shape[0]), _n_params(module), backward=False)
         parts = []
-        for chunk in float64_chunks(X, device, predict_rows(X.shape[1])):
-            parts.append(evaluate_float64(module, chunk, device, params))
+        with torch_threads(resolve_threads(self.n_threads, flops)):
+            for chunk in float64_chunks(X, device, n_rows):
+                parts.append(evaluate_float64(module, chunk, device, params))
         return np.concatenate(parts)
 
     def __sklearn_tags__(self):
@@ -506,6 +523,10 @@ def _as_float32(X):
             "network trains in; rescale X first, e.g. with StandardScaler."
         )
     return X32
+
+
+def _n_params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
 
 
 def _silent(*args, **kwargs) -> None:

@@ -35,6 +35,7 @@ from ._compat import _check_sample_weight
 from ._params import constraints, defaults
 from ._regressor import MixupRegressor
 from ._stacked import _FORWARD_ROWS, MemberData, StackedMixupNet, StackedMLP
+from ._threads import resolve_threads, torch_threads, work_flops
 
 # What the stacked search honours besides alphas and cv, in signature order: the
 # default MLP and its training. The mixup variants, a custom module and early
@@ -49,6 +50,7 @@ SEARCH_PARAMS = (
     "optimizer",
     "optimizer_params",
     "device",
+    "n_threads",
     "random_state",
     "verbose",
 )
@@ -196,6 +198,8 @@ class _StackedSearchMixin:
             device=device,
         )
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
+        n_params = sum(p.numel() for p in module.parameters())
+        n_threads = resolve_threads(self.n_threads, work_flops(rows_per_step, n_params))
         net = StackedMixupNet(
             module,
             criterion=criterion,
@@ -213,7 +217,8 @@ class _StackedSearchMixin:
             verbose=self.verbose,
             **self._optimizer_kwargs(optimizer, device),
         )
-        module = net.fit(data, None).module_
+        with torch_threads(n_threads):
+            module = net.fit(data, None).module_
         # The net's callbacks refer back to it, so it is freed only at the next
         # garbage collection: drop its optimizer state and the module's
         # gradients now, before the next group trains.
@@ -404,6 +409,7 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
         optimizer="adam",
         optimizer_params=None,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -418,6 +424,7 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 
@@ -470,7 +477,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
 
     _plain_estimator = MixupRegressor
     _parameter_constraints: dict = constraints(
-        ("alphas", "cv", *SEARCH_PARAMS[:-3], "normalize_y", *SEARCH_PARAMS[-3:])
+        ("alphas", "cv", *SEARCH_PARAMS[:-4], "normalize_y", *SEARCH_PARAMS[-4:])
     )
 
     def __init__(
@@ -488,6 +495,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
         optimizer_params=None,
         normalize_y=True,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -503,6 +511,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
         self.optimizer_params = optimizer_params
         self.normalize_y = normalize_y
         self.device = device
+        self.n_threads = n_threads
         self.random_state = random_state
         self.verbose = verbose
 

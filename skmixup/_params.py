@@ -364,6 +364,24 @@ _RUN = (
 """,
     ),
     _p(
+        "n_threads",
+        None,
+        [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
+        "int",
+        """
+PyTorch intra-op threads for ``fit`` and ``predict``. ``None`` chooses per
+call: one thread when a step's work is small (tabular networks at usual
+batch sizes), where threads cost more in synchronisation than they save,
+and PyTorch's current count otherwise (one per core by default; inside a
+joblib worker of ``GridSearchCV(n_jobs=k)``, the cores divided by ``k``).
+``-1`` uses every core, a positive int that many. PyTorch's thread count is
+process-wide: it is set for the duration of the call and the caller's is
+restored afterwards, so other Python threads running PyTorch meanwhile
+share it. Parallelise searches across processes (``n_jobs`` of
+scikit-learn's searches) rather than with threads.
+""",
+    ),
+    _p(
         "random_state",
         None,
         ["random_state"],

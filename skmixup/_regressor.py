@@ -89,6 +89,7 @@ class MixupRegressor(RegressorMixin, BaseMixup):
         tol=1e-4,
         normalize_y=True,
         device="auto",
+        n_threads=None,
         random_state=None,
         verbose=0,
     ):
@@ -119,6 +120,7 @@ class MixupRegressor(RegressorMixin, BaseMixup):
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             device=device,
+            n_threads=n_threads,
             random_state=random_state,
             verbose=verbose,
         )

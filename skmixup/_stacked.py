@@ -301,11 +301,9 @@ def _uniform(
 class MemberData(torch.utils.data.Dataset):
     """Rows stored once, and which of them each split trains on.
 
-    A row reads as ``[X | Y | sample_weight]`` (the weight column only when
-    given). Dense ``X`` is stored packed with the rest, so that one gather per
-    chunk of steps fetches all three; sparse ``X`` (:class:`SparseRows`) is
-    stored apart and densified as its rows are gathered. ``train_mask`` is a
-    boolean ``(n_splits, n)`` matrix.
+    ``X`` holds the inputs (dense, or :class:`SparseRows` densified as rows are
+    gathered) and ``rest`` the targets then, when ``weighted``, a column of
+    sample weights. ``train_mask`` is a boolean ``(n_splits, n)`` matrix.
     """
 
     def __init__(
@@ -317,47 +315,45 @@ class MemberData(torch.utils.data.Dataset):
     ) -> None:
         if train_mask.shape[1] != len(X) or len(rest) != len(X):
             raise ValueError("X, rest and the columns of train_mask must match.")
-        self.sparse_X = X if isinstance(X, SparseRows) else None
-        self.packed = rest if self.sparse_X is not None else torch.cat([X, rest], 1)
+        self.X = X
+        self.rest = rest
         self.train_mask = train_mask
         self.n_features = X.shape[1]
         self.weighted = weighted
-
-    @property
-    def width(self) -> int:
-        """Columns of a row: features, targets and the weight column."""
-        extra = self.n_features if self.sparse_X is not None else 0
-        return extra + self.packed.shape[1]
+        self._buffers: tuple[Tensor, Tensor] | None = None
 
     @property
     def device(self) -> torch.device:
-        return self.packed.device
+        return self.rest.device
 
-    def rows(self, index: Tensor, out: Tensor | None = None) -> Tensor:
-        """Rows ``index`` as a dense ``(len(index), width)`` tensor, written to
-        ``out`` (contiguous, of that shape) when given."""
-        if out is None:
-            out = self.packed.new_empty((len(index), self.width))
-        if self.sparse_X is None:
-            return torch.index_select(self.packed, 0, index, out=out)
-        d = self.n_features
-        self.sparse_X.index_select(0, index, out=out[:, :d])
-        out[:, d:] = self.packed.index_select(0, index)
-        return out
+    def row_bytes(self) -> int:
+        return (self.n_features + self.rest.shape[1]) * self.rest.element_size()
 
-    def buffer(self, n_rows: int) -> Tensor:
-        """A buffer for ``n_rows`` gathered rows, reused from call to call: a
-        fresh tens-of-MB array per step let the allocator keep freed ones, and
-        the process grew by hundreds of MB on wide data."""
-        if getattr(self, "_buffer", None) is None or len(self._buffer) < n_rows:
-            self._buffer = self.packed.new_empty((n_rows, self.width))
-        return self._buffer[:n_rows]
+    def rows(self, index: Tensor) -> tuple[Tensor, Tensor]:
+        """Rows ``index`` of ``X`` and of ``rest``, as dense tensors written to
+        buffers that are reused from call to call (valid until the next): fresh
+        tens-of-MB arrays per step let the allocator keep freed ones, and the
+        process grew by hundreds of MB on wide data."""
+        n = len(index)
+        if self._buffers is None or len(self._buffers[0]) < n:
+            self._buffers = (
+                self.rest.new_empty((n, self.n_features)),
+                self.rest.new_empty((n, self.rest.shape[1])),
+            )
+        X_out, rest_out = (b[:n] for b in self._buffers)
+        if isinstance(self.X, SparseRows):
+            self.X.index_select(0, index, out=X_out)
+        else:
+            torch.index_select(self.X, 0, index, out=X_out)
+        torch.index_select(self.rest, 0, index, out=rest_out)
+        return X_out, rest_out
 
     def __len__(self) -> int:
-        return len(self.packed)
+        return len(self.rest)
 
     def __getitem__(self, i):
-        return self.rows(torch.as_tensor([i], device=self.device))[0]
+        X, rest = self.rows(torch.as_tensor([i], device=self.device))
+        return X[0].clone(), rest[0].clone()
 
 
 class StackedBatchIterator:
@@ -459,22 +455,20 @@ class StackedBatchIterator:
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor, Tensor, list[bool]]]:
         data, bs = self.data, self.batch_size
-        d = data.n_features
         n_steps, n_members = len(self), len(self.member_split)
         orders = self._orders()
         lam = self._lambdas(n_steps)
-        n_out = data.width - d - int(data.weighted)
+        n_out = data.rest.shape[1] - int(data.weighted)
         # Gather and mix a chunk of steps at once: per-step gathers of a few
         # hundred short rows cost more in call overhead than in copying.
-        step_bytes = 2 * n_members * bs * data.width * data.packed.element_size()
+        step_bytes = 2 * n_members * bs * data.row_bytes()
         chunk = max(1, _CHUNK_BYTES // step_bytes)
         for start in range(0, n_steps, chunk):
             stop = min(start + chunk, n_steps)
             index, valid = self._chunk(orders[:, start * bs : stop * bs])
-            index = index.ravel()
-            pair = data.rows(index, out=data.buffer(len(index)))
-            pair = pair.view(stop - start, 2, n_members, bs, -1)
-            first, partner = pair.unbind(1)
+            X, rest = data.rows(index.ravel())
+            X_first, X_partner = X.view(stop - start, 2, n_members, bs, -1).unbind(1)
+            first, partner = rest.view(stop - start, 2, n_members, bs, -1).unbind(1)
             # A member with no rows in a step (its split ran out) takes no step.
             active = valid.any(dim=2).tolist()
             weight = valid
@@ -486,12 +480,14 @@ class StackedBatchIterator:
                 takes_part = lam_chunk[..., 0] < 1
                 partner_w = torch.where(takes_part, partner[..., -1], 1.0)
                 weight = weight * first[..., -1] * partner_w
-            mixed = partner.lerp_(first, lam_chunk)
-            target = mixed[..., d : d + n_out]
+            # In place, into the partner halves: each step's inputs stay one
+            # contiguous (members, batch, features) block for the products.
+            X_mixed = X_partner.lerp_(X_first, lam_chunk)
+            target = partner[..., :n_out].lerp_(first[..., :n_out], lam_chunk)
             if self.target_shift is not None:
                 target = (target - self.target_shift) / self.target_scale
             for s in range(stop - start):
-                yield mixed[s, ..., :d], target[s], weight[s], active[s]
+                yield X_mixed[s], target[s], weight[s], active[s]
 
 
 def _flushing_subnormals() -> bool:

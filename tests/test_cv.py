@@ -225,14 +225,12 @@ def test_poisoned_held_out_rows_leave_their_members_unchanged(weighted):
     data, mask = _member_data(weighted=weighted)
     clean = _train_stacked(data, 2)
     held_out = torch.from_numpy(~mask[1])
-    poisoned = data.packed.clone()
-    poisoned[held_out, :3] = 1e4  # inputs
-    poisoned[held_out, 3:5] = poisoned[held_out, 3:5].flip(1)  # labels
+    X, rest = data.X.clone(), data.rest.clone()
+    X[held_out] = 1e4  # inputs
+    rest[held_out, :2] = rest[held_out, :2].flip(1)  # labels
     if weighted:
-        poisoned[held_out, 5] = 1e3
-    dirty = _train_stacked(
-        MemberData(poisoned[:, :3], poisoned[:, 3:], data.train_mask, weighted), 2
-    )
+        rest[held_out, 2] = 1e3
+    dirty = _train_stacked(MemberData(X, rest, data.train_mask, weighted), 2)
     stacked = zip(
         [*clean.weights, *clean.biases], [*dirty.weights, *dirty.biases], strict=True
     )
@@ -454,7 +452,7 @@ def test_alpha_zero_members_weigh_each_row_by_its_own_weight():
     module = StackedMLP(K, 3, 2, (8,), "relu", torch.Generator().manual_seed(0))
     for X, target, weight, _ in it:
         ids = X[:, :, 0].round().long()  # column 0 holds the row id
-        own = data.packed[ids, -1]
+        own = data.rest[ids, -1]
         torch.testing.assert_close(weight, own * (weight > 0), rtol=0, atol=0)
         # Each member's loss is a plain fit's weighted loss on the same rows.
         _, member_loss = module.loss_and_grad(X, target, "cross_entropy", weight)

@@ -1,0 +1,73 @@
+"""How many PyTorch threads a fit or a prediction runs on, and a scope that sets it.
+
+PyTorch's intra-op thread count is one setting for the whole process. Its
+default, one thread per core, suits large matrices; a tabular network's steps
+are small, so threads add synchronisation and save little, and beside other
+work each synchronisation can wait a whole scheduler slice. The estimators
+therefore choose a count for their own work, set it for the duration of
+``fit`` or ``predict``, and put the caller's back afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import torch
+
+__all__ = ["available_cores", "resolve_threads", "torch_threads", "work_flops"]
+
+# Floating-point operations per training step (forward and backward) above which
+# the available threads pay for themselves; below it one thread is used. From
+# benchmarks/threads.py (results in benchmarks/results/speed/threads.md).
+STEP_FLOPS_FOR_THREADS = 2e8
+
+
+def work_flops(n_rows: int, n_params: int, backward: bool = True) -> float:
+    """Floating-point operations of ``n_rows`` rows through a network of
+    ``n_params`` weights, as for dense layers: a multiply-add per weight and
+    row, two operations each, three times that with the backward pass."""
+    return 2.0 * n_rows * n_params * (3 if backward else 1)
+
+
+def available_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_threads(n_threads: int | None, step_flops: float) -> int:
+    """The number of threads for work of ``step_flops`` per step.
+
+    ``n_threads=None`` is automatic: one thread for small steps, else the
+    process's current count (``torch.get_num_threads()``: one per core by
+    default, fewer inside a joblib worker or wherever the caller lowered it);
+    ``-1`` is every available core; a positive int is that many.
+    """
+    if n_threads is None:
+        if step_flops < STEP_FLOPS_FOR_THREADS:
+            return 1
+        return torch.get_num_threads()
+    if n_threads == -1:
+        return available_cores()
+    return int(n_threads)
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block on ``n`` PyTorch intra-op threads, then restore the count.
+
+    The count is process-wide: other Python threads that run PyTorch at the
+    same time share it.
+    """
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
