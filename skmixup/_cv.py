@@ -26,7 +26,6 @@ from ._base import (
     check_hidden_layer_sizes,
     fill_doc,
     float64_chunks,
-    float64_state,
     predict_rows,
     resolve_device,
 )
@@ -244,20 +243,21 @@ class _StackedSearchMixin:
         with the plain estimator's default score (accuracy or R^2), evaluated in
         float64 as the plain estimator predicts (see ``evaluate_float64``)."""
         device = module.weights[0].device
-        state = float64_state(module)
         scores = np.empty((n_alphas, len(splits)))
         # Rows per forward pass: each (members, rows, 128) activation stays ~4 MB.
         step = max(1, min(predict_rows(X.shape[1]), _FORWARD_ROWS // n_alphas))
         with torch.no_grad():
             for s, (_, test) in enumerate(splits):
                 members = torch.arange(s * n_alphas, (s + 1) * n_alphas, device=device)
+                selected = module.select(members, torch.float64)
                 out = torch.cat(
                     [
-                        torch.func.functional_call(module, state, (chunk, members))
+                        module(chunk, selected=selected)
                         for chunk in float64_chunks(X[test], device, step)
                     ],
                     dim=1,
                 )
+                del selected
                 out = out.cpu().numpy()
                 if shift is not None:
                     out = out * scale[s] + shift[s]

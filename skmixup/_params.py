@@ -374,7 +374,8 @@ call: one thread when a step's work is small (tabular networks at usual
 batch sizes), where threads cost more in synchronisation than they save,
 and PyTorch's current count otherwise (one per core by default; inside a
 joblib worker of ``GridSearchCV(n_jobs=k)``, the cores divided by ``k``).
-``-1`` uses every core, a positive int that many. PyTorch's thread count is
+``-1`` uses every core (``OMP_NUM_THREADS`` of them when that is set, as
+in joblib's workers), a positive int that many. PyTorch's thread count is
 process-wide: it is set for the duration of the call and the caller's is
 restored afterwards, so other Python threads running PyTorch meanwhile
 share it. Parallelise searches across processes (``n_jobs`` of

@@ -166,20 +166,34 @@ class StackedMLP(nn.Module):
             W.grad, b.grad = torch.empty_like(W), torch.empty_like(b)
         return W.grad, b.grad
 
-    def forward(self, X: Tensor, members: Tensor | None = None) -> Tensor:
+    def select(
+        self, members: Tensor, dtype: torch.dtype
+    ) -> tuple[list[Tensor], list[Tensor]]:
+        """Copies of the weights and biases of ``members``, in ``dtype``, for
+        :meth:`forward` (made once, rather than at every call)."""
+        return (
+            [W[members].to(dtype) for W in self.weights],
+            [b[members].to(dtype) for b in self.biases],
+        )
+
+    def forward(
+        self,
+        X: Tensor,
+        members: Tensor | None = None,
+        selected: tuple[list[Tensor], list[Tensor]] | None = None,
+    ) -> Tensor:
         """Outputs of shape ``(members, n, n_outputs)``.
 
         ``X`` is ``(n, n_features_in)`` (the same rows for every member) or
-        ``(members, n, n_features_in)``; ``members`` selects some members. The
-        arithmetic is in ``X``'s dtype.
+        ``(members, n, n_features_in)``; ``members`` selects some members, or
+        ``selected`` gives their weights from :meth:`select`.
         """
+        if selected is None and members is not None:
+            selected = self.select(members, X.dtype)
+        weights, biases = selected or (self.weights, self.biases)
         h = X
-        last = len(self.weights) - 1
-        for i, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            if members is not None:
-                W, b = W[members], b[members]
-            # Float64 rows (scoring) meet float64 copies of the weights.
-            W, b = W.to(X.dtype), b.to(X.dtype)
+        last = len(weights) - 1
+        for i, (W, b) in enumerate(zip(weights, biases, strict=True)):
             if h.dim() == 2:
                 h = h.expand(len(W), *h.shape)  # a view: the rows are not copied
             h = torch.baddbmm(b, h, W.mT if self.transposed[i] else W)

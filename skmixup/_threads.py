@@ -32,7 +32,15 @@ def work_flops(n_rows: int, n_params: int, backward: bool = True) -> float:
 
 
 def available_cores() -> int:
-    """Cores this process may run on."""
+    """Cores this process may use: ``OMP_NUM_THREADS`` when set (the standard
+    cap, which joblib's worker processes set to their share of the cores), else
+    every core it may run on."""
+    try:
+        capped = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        capped = 0
+    if capped > 0:
+        return capped
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -45,7 +53,7 @@ def resolve_threads(n_threads: int | None, step_flops: float) -> int:
     ``n_threads=None`` is automatic: one thread for small steps, else the
     process's current count (``torch.get_num_threads()``: one per core by
     default, fewer inside a joblib worker or wherever the caller lowered it);
-    ``-1`` is every available core; a positive int is that many.
+    ``-1`` is :func:`available_cores`; a positive int is that many.
     """
     if n_threads is None:
         if step_flops < STEP_FLOPS_FOR_THREADS:

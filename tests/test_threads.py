@@ -1,0 +1,102 @@
+"""PyTorch threads: chosen per fit and predict, and the caller's count restored."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+
+from skmixup import (
+    MixupClassifier,
+    MixupClassifierCV,
+    MixupRegressor,
+)
+from skmixup._threads import (
+    STEP_FLOPS_FOR_THREADS,
+    available_cores,
+    resolve_threads,
+    torch_threads,
+)
+
+FAST = {"max_epochs": 2, "batch_size": 32, "device": "cpu", "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(200, 6, random_state=0)
+    return X.astype(np.float32), y
+
+
+@pytest.fixture
+def three_threads():
+    # The suite runs on one thread (conftest); a caller's other count.
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield 3
+    torch.set_num_threads(before)
+
+
+class ThreadRecorder(torch.nn.Module):
+    """A linear module that notes the thread count of every forward pass."""
+
+    seen: list = []
+
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_in, n_out)
+
+    def forward(self, X):
+        ThreadRecorder.seen.append(torch.get_num_threads())
+        return self.linear(X)
+
+
+def test_automatic_choice_is_one_thread_for_small_steps_and_all_for_large(
+    three_threads,
+):
+    assert resolve_threads(None, STEP_FLOPS_FOR_THREADS / 2) == 1
+    assert resolve_threads(None, STEP_FLOPS_FOR_THREADS * 2) == three_threads
+    assert resolve_threads(2, 1.0) == 2
+
+
+def test_minus_one_is_every_core_or_the_omp_cap(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert resolve_threads(-1, 1.0) == available_cores() == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert available_cores() >= 1
+
+
+@pytest.mark.parametrize("n_threads, expected", [(None, 1), (2, 2)])
+def test_fit_and_predict_run_on_the_chosen_count_and_restore_the_caller_s(
+    n_threads, expected, data, three_threads
+):
+    X, y = data
+    ThreadRecorder.seen = []
+    clf = MixupClassifier(**FAST, module=ThreadRecorder, n_threads=n_threads)
+    clf.fit(X, y)
+    assert torch.get_num_threads() == three_threads
+    clf.predict_proba(X)
+    assert torch.get_num_threads() == three_threads
+    # Training's and prediction's forward passes all ran on `expected` (the
+    # first two are fit's checks of the module, before it counts its work).
+    assert set(ThreadRecorder.seen[2:]) == {expected}
+
+
+def test_the_caller_s_count_is_restored_after_an_error(data, three_threads):
+    X, y = data
+    reg = MixupRegressor(**FAST, lr=1e30, optimizer="sgd", normalize_y=False)
+    with pytest.raises(FloatingPointError):
+        reg.set_params(n_threads=2).fit(X, y * 1e6)
+    assert torch.get_num_threads() == three_threads
+
+
+def test_cv_search_restores_the_caller_s_count(data, three_threads):
+    X, y = data
+    MixupClassifierCV(alphas=(0, 0.4), cv=2, n_threads=2, **FAST).fit(X, y)
+    assert torch.get_num_threads() == three_threads
+
+
+def test_scope_restores_even_when_the_count_changed_inside():
+    before = torch.get_num_threads()
+    with torch_threads(2):
+        assert torch.get_num_threads() == 2
+        torch.set_num_threads(1)
+    assert torch.get_num_threads() == before
