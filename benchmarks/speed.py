@@ -4,10 +4,13 @@ Run from the repository root::
 
     python benchmarks/speed.py --out benchmarks/results/speed
 
-Everything is timed in this one process, after a warm-up fit, with one torch
-thread and one BLAS thread; each figure is the median of ``--repeats`` runs.
-The scale and peak-memory figures come from child processes (one per size) so
-that their peak RSS is their own.
+Two sections. "With default settings" (``speed_defaults.py``) times what users
+get: no thread pinning, on the quiet machine and beside one busy-loop process
+per core, with quartiles. The pinned section times everything in this one
+process, after a warm-up fit, with one torch thread and one BLAS thread; each
+figure is the median of ``--repeats`` runs. The scale and peak-memory figures
+come from child processes (one per size) so that their peak RSS is their own.
+``--sections`` runs one of them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ from threadpoolctl import threadpool_limits
 
 import skmixup
 from skmixup import MLP, MixupClassifier, MixupRegressor
+from skmixup._threads import torch_threads
+
+sys.path.insert(0, str(Path(__file__).parent))
+import speed_defaults  # noqa: E402
 
 N_ROWS, N_FEATURES = 17_898, 8  # the size of HTRU2
 SETTINGS = [(16, 2), (256, 10)]  # (batch size, epochs)
@@ -265,14 +272,9 @@ def ratio(rows, task, batch_size, a, b):
 
 def report(fit_rows, predict_rows, scale_rows, meta) -> str:
     lines = [
-        "# skmixup speed benchmark",
+        "## One pinned thread",
         "",
-        f"Command: `{meta['command']}`",
-        "",
-        f"Machine: {meta['cpu']}, {meta['cores']} cores; one torch thread and one "
-        f"BLAS thread. Versions: python {meta['python']}, torch {meta['torch']}, "
-        f"scikit-learn {meta['sklearn']}, skorch {meta['skorch']}, "
-        f"skmixup {meta['skmixup']}. Device: {meta['device']}.",
+        "One torch thread and one BLAS thread for everything below.",
         "",
         f"Fit times: {N_ROWS:,} x {N_FEATURES} synthetic data, network 2x128 ReLU, "
         "Adam (lr 1e-3), median of "
@@ -374,48 +376,72 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed"))
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=["defaults", "pinned"],
+        default=["defaults", "pinned"],
+    )
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     if args.scale_child:
         scale_child(args.scale_child, min(args.repeats, 3))
         return 0
-    torch.set_num_threads(1)
     meta = run_meta(
         "speed.py",
         argv,
         numpy=np.__version__,
         device=args.device,
         repeats=args.repeats,
+        torch_threads_default=torch.get_num_threads(),
     )
-    with threadpool_limits(1):
-        print("fit:", flush=True)
-        fit_rows = fit_table(args.repeats, args.device)
-        print("predict:", flush=True)
-        predict_rows = predict_table(args.repeats, args.device)
-    print("scale:", flush=True)
-    scale_rows = scale_table(args.repeats)
-    gpu_rows = []
-    if torch.cuda.is_available():
-        print("fit on GPU:", flush=True)
-        gpu_rows = fit_table(args.repeats, "cuda")
-    text = report(fit_rows, predict_rows, scale_rows, meta) + gpu_report(gpu_rows)
+    results: dict = {"meta": meta}
+    text = _header(meta)
+    if "defaults" in args.sections:
+        # First, before anything pins a thread count.
+        results["defaults"] = speed_defaults.measure(args.repeats)
+        text += "\n" + speed_defaults.report(results["defaults"])
+    if "pinned" in args.sections:
+        with torch_threads(1), threadpool_limits(1):
+            print("fit:", flush=True)
+            fit_rows = fit_table(args.repeats, args.device)
+            print("predict:", flush=True)
+            predict_rows = predict_table(args.repeats, args.device)
+        print("scale:", flush=True)
+        scale_rows = scale_table(args.repeats)
+        gpu_rows = []
+        if torch.cuda.is_available():
+            print("fit on GPU:", flush=True)
+            with torch_threads(1):
+                gpu_rows = fit_table(args.repeats, "cuda")
+        results.update(
+            fit=fit_rows, predict=predict_rows, scale=scale_rows, fit_gpu=gpu_rows
+        )
+        text += "\n" + report(fit_rows, predict_rows, scale_rows, meta)
+        text += gpu_report(gpu_rows)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "speed.md").write_text(text)
-    (args.out / "speed.json").write_text(
-        json.dumps(
-            {
-                "meta": meta,
-                "fit": fit_rows,
-                "predict": predict_rows,
-                "scale": scale_rows,
-                "fit_gpu": gpu_rows,
-            },
-            indent=1,
-        )
-    )
+    (args.out / "speed.json").write_text(json.dumps(results, indent=1))
     print(text)
     return 0
+
+
+def _header(meta: dict) -> str:
+    return "\n".join(
+        [
+            "# skmixup speed benchmark",
+            "",
+            f"Command: `{meta['command']}` at revision `{meta['revision']}`",
+            "",
+            f"Machine: {meta['cpu']}, {meta['cores']} cores (PyTorch's default: "
+            f"{meta['torch_threads_default']} threads). Versions: python "
+            f"{meta['python']}, torch {meta['torch']}, scikit-learn "
+            f"{meta['sklearn']}, skorch {meta['skorch']}, skmixup {meta['skmixup']}. "
+            f"Device: {meta['device']}.",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,12 @@ from __future__ import annotations
 import math
 
 import torch
+
+# Every torch.optim optimizer imports torch._dynamo (and sympy with it) when
+# the first one is built, about a second; every fit builds one. Imported with
+# the package, that second is part of `import skmixup` rather than of the
+# first fit, whose time is then that of the next ones.
+import torch._dynamo  # noqa: F401
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
 from skorch.history import History
