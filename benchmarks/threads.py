@@ -104,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy", action="store_true", help="also beside busy loops")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    # Before measuring: the revision is that of the code that runs.
+    meta = run_meta(
+        "threads.py",
+        argv,
+        torch_threads_default=torch.get_num_threads(),
+        rule_step_flops=STEP_FLOPS_FOR_THREADS,
+    )
     results = {"quiet": measure(args.repeats)}
     if args.busy:
         loops = [
@@ -117,12 +124,6 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for p in loops:
                 p.terminate()
-    meta = run_meta(
-        "threads.py",
-        argv,
-        torch_threads_default=torch.get_num_threads(),
-        rule_step_flops=STEP_FLOPS_FOR_THREADS,
-    )
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         payload = {"meta": meta, "results": results}
@@ -141,7 +142,8 @@ def _markdown(meta: dict, results: dict) -> str:
         "seconds, one thread against every core, alternated.",
         "",
         f"The automatic rule (`n_threads=None`) uses one thread below "
-        f"{meta['rule_step_flops']:.0e} floating-point operations per step.",
+        f"{meta['rule_step_flops']:.0e} floating-point operations per step, and "
+        "above it no more threads than the cores other processes leave free.",
     ]
     for load, rows in results.items():
         lines += [

@@ -371,9 +371,13 @@ _RUN = (
         """
 PyTorch intra-op threads for ``fit`` and ``predict``. ``None`` chooses per
 call: one thread when a step's work is small (tabular networks at usual
-batch sizes), where threads cost more in synchronisation than they save,
-and PyTorch's current count otherwise (one per core by default; inside a
-joblib worker of ``GridSearchCV(n_jobs=k)``, the cores divided by ``k``).
+batch sizes), where threads cost more in synchronisation than they save;
+otherwise PyTorch's current count (one per core by default; inside a
+joblib worker of ``GridSearchCV(n_jobs=k)``, the cores divided by ``k``),
+but no more than the cores other processes leave free when the call
+starts (on Linux). For large networks the count, and with it the last
+bits of the result, can therefore depend on the machine's load; give an
+int for bit-for-bit reproducible fits.
 ``-1`` uses every core (``OMP_NUM_THREADS`` of them when that is set, as
 in joblib's workers), a positive int that many. PyTorch's thread count is
 process-wide: it is set for the duration of the call and the caller's is

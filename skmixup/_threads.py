@@ -13,15 +13,24 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 
-__all__ = ["available_cores", "resolve_threads", "torch_threads", "work_flops"]
+__all__ = [
+    "available_cores",
+    "busy_cores",
+    "resolve_threads",
+    "torch_threads",
+    "work_flops",
+]
 
-# Floating-point operations per training step (forward and backward) above which
-# the available threads pay for themselves; below it one thread is used. From
-# benchmarks/threads.py (results in benchmarks/results/speed/threads.md).
-STEP_FLOPS_FOR_THREADS = 2e8
+# Floating-point operations per step above which more threads pay on a quiet
+# machine; below it one thread is as fast or faster. benchmarks/threads.py
+# (benchmarks/results/speed/threads.md) found every core 3% faster at 3e7 and
+# 25% faster at 1.4e8 on 2 cores; beside busy processes, every core was slower
+# at every size (1.3x to 125x), hence the check of the cores' load below.
+STEP_FLOPS_FOR_THREADS = 5e7
 
 
 def work_flops(n_rows: int, n_params: int, backward: bool = True) -> float:
@@ -47,18 +56,39 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def busy_cores() -> int | None:
+    """Threads of other processes running or waiting for a core right now, or
+    None where the system does not say (Linux's ``/proc/loadavg`` does)."""
+    try:
+        running = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+        own = 0
+        for task in Path("/proc/self/task").iterdir():
+            # The state follows the parenthesised thread name.
+            stat = (task / "stat").read_text()
+            own += stat[stat.rindex(")") + 2] == "R"
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - own)
+
+
 def resolve_threads(n_threads: int | None, step_flops: float) -> int:
     """The number of threads for work of ``step_flops`` per step.
 
-    ``n_threads=None`` is automatic: one thread for small steps, else the
-    process's current count (``torch.get_num_threads()``: one per core by
-    default, fewer inside a joblib worker or wherever the caller lowered it);
-    ``-1`` is :func:`available_cores`; a positive int is that many.
+    ``n_threads=None`` is automatic: one thread for small steps; for large ones
+    the process's current count (``torch.get_num_threads()``: one per core by
+    default, fewer inside a joblib worker or wherever the caller lowered it),
+    but no more than the cores that other processes leave free right now. So
+    on a busy machine, or for a small network, it is one thread. ``-1`` is
+    :func:`available_cores`; a positive int is that many.
     """
     if n_threads is None:
         if step_flops < STEP_FLOPS_FOR_THREADS:
             return 1
-        return torch.get_num_threads()
+        n = torch.get_num_threads()
+        busy = busy_cores()
+        if busy is not None:
+            n = min(n, available_cores() - busy)
+        return max(1, n)
     if n_threads == -1:
         return available_cores()
     return int(n_threads)

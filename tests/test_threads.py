@@ -5,6 +5,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
+import skmixup._threads
 from skmixup import (
     MixupClassifier,
     MixupClassifierCV,
@@ -13,6 +14,7 @@ from skmixup import (
 from skmixup._threads import (
     STEP_FLOPS_FOR_THREADS,
     available_cores,
+    busy_cores,
     resolve_threads,
     torch_threads,
 )
@@ -50,11 +52,33 @@ class ThreadRecorder(torch.nn.Module):
 
 
 def test_automatic_choice_is_one_thread_for_small_steps_and_all_for_large(
-    three_threads,
+    three_threads, monkeypatch
 ):
+    monkeypatch.setattr(skmixup._threads, "busy_cores", lambda: 0)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
     assert resolve_threads(None, STEP_FLOPS_FOR_THREADS / 2) == 1
     assert resolve_threads(None, STEP_FLOPS_FOR_THREADS * 2) == three_threads
     assert resolve_threads(2, 1.0) == 2
+
+
+def test_large_steps_take_only_the_cores_others_leave_free(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    before = torch.get_num_threads()
+    torch.set_num_threads(4)
+    try:
+        for busy, expected in ((0, 4), (1, 3), (4, 1), (9, 1)):
+            monkeypatch.setattr(skmixup._threads, "busy_cores", lambda b=busy: b)
+            assert resolve_threads(None, STEP_FLOPS_FOR_THREADS * 2) == expected
+        # Where the system does not tell, the process's count.
+        monkeypatch.setattr(skmixup._threads, "busy_cores", lambda: None)
+        assert resolve_threads(None, STEP_FLOPS_FOR_THREADS * 2) == 4
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_busy_cores_counts_other_processes_not_this_one_s_threads():
+    busy = busy_cores()
+    assert busy is None or busy >= 0
 
 
 def test_minus_one_is_every_core_or_the_omp_cap(monkeypatch):
