@@ -26,10 +26,10 @@ __all__ = [
 ]
 
 # Floating-point operations per step above which more threads pay on a quiet
-# machine; below it one thread is as fast or faster. benchmarks/threads.py
-# (benchmarks/results/speed/threads.md) found every core 3% faster at 3e7 and
-# 25% faster at 1.4e8 on 2 cores; beside busy processes, every core was slower
-# at every size (1.3x to 125x), hence the check of the cores' load below.
+# machine; below it one thread is as fast or faster. See benchmarks/threads.py
+# and its committed output, benchmarks/results/speed/threads.md: on 2 cores,
+# every core was no faster than one up to 3e7 and faster from 1.4e8; beside
+# busy processes it was slower at every size, hence the load check below.
 STEP_FLOPS_FOR_THREADS = 5e7
 
 
