@@ -124,3 +124,30 @@ def test_scope_restores_even_when_the_count_changed_inside():
         assert torch.get_num_threads() == 2
         torch.set_num_threads(1)
     assert torch.get_num_threads() == before
+
+
+class ThreadBuffer(torch.nn.Module):
+    """A linear module that keeps, in a buffer, the largest thread count its
+    training ran on: it travels back from joblib's worker processes."""
+
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_in, n_out)
+        self.register_buffer("threads", torch.zeros((), dtype=torch.float64))
+
+    def forward(self, X):
+        if self.training:
+            self.threads.fill_(max(float(self.threads), torch.get_num_threads()))
+        return self.linear(X)
+
+
+@pytest.mark.parametrize("n_threads", [None, -1])
+def test_search_workers_stay_within_their_share_of_the_cores(n_threads, data):
+    from sklearn.model_selection import cross_validate
+
+    X, y = data
+    clf = MixupClassifier(**FAST, module=ThreadBuffer, n_threads=n_threads)
+    fitted = cross_validate(clf, X, y, cv=2, n_jobs=2, return_estimator=True)
+    share = max(1, available_cores() // 2)
+    for est in fitted["estimator"]:
+        assert 1 <= float(est.net_.module_.threads) <= share
