@@ -541,7 +541,7 @@ def _raise(exc: BaseException):
 
 
 def test_ctrl_c_swallowed_by_a_fit_loop_does_not_save_its_run(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, interactive_sigint
 ):
     from sklearn.dummy import DummyClassifier
 
@@ -576,6 +576,17 @@ def test_ctrl_c_swallowed_by_a_fit_loop_does_not_save_its_run(
     assert signal.getsignal(signal.SIGINT) is handler
 
 
+@pytest.fixture
+def interactive_sigint():
+    """SIGINT raises KeyboardInterrupt, as in a terminal, even where the suite
+    was started in the background by a shell (as CI may start it), which
+    leaves SIGINT ignored; the previous disposition comes back afterwards."""
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_sigint_exits_130_with_one_line_and_resumes(tmp_path):
     out = tmp_path / "out"
     args = [
@@ -585,7 +596,14 @@ def test_sigint_exits_130_with_one_line_and_resumes(tmp_path):
     command = [sys.executable, "-m", "skmixup.bench", *args, "--repeats", "40"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        # As started from a terminal, even where this suite was started in the
+        # background (SIGINT ignored, which the child would inherit).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     results = out / "results.jsonl"
     deadline = time.monotonic() + 60
