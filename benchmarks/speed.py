@@ -151,16 +151,8 @@ def _fit(factory, X, y):
 
 
 def interleaved_medians(jobs: dict[str, Callable[[], object]], repeats: int):
-    """Median seconds per job, timing the jobs in turn (ABCABC...) so that load
-    changes on a shared machine hit every job alike; one warm-up call each."""
-    for fn in jobs.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in jobs}
-    for _ in range(repeats):
-        for name, fn in jobs.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+    """Median seconds per job of :func:`speed_defaults.interleaved_times`."""
+    times = speed_defaults.interleaved_times(jobs, repeats)
     return {name: statistics.median(t) for name, t in times.items()}
 
 

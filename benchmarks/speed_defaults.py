@@ -169,19 +169,27 @@ def _spread(times: list[float]) -> dict:
     return {"median": median, "q1": q1, "q3": q3, "times": times}
 
 
+def interleaved_times(
+    jobs: dict[str, Callable[[], object]], repeats: int
+) -> dict[str, list[float]]:
+    """Seconds of each job's calls, timing the jobs in turn (ABCABC...) so that
+    load changes on a shared machine hit every job alike; one warm-up call each."""
+    for fn in jobs.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in jobs}
+    for _ in range(repeats):
+        for name, fn in jobs.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def time_groups(repeats: int, label: str) -> list[dict]:
-    """Each group's jobs after one warm-up call each, timed in turn."""
+    """Each group's jobs, timed in turn (:func:`interleaved_times`)."""
     rows = []
     for group, jobs in groups().items():
-        for fn in jobs.values():
-            fn()
-        times: dict[str, list[float]] = {name: [] for name in jobs}
-        for _ in range(repeats):
-            for name, fn in jobs.items():
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
-        for name, t in times.items():
+        for name, t in interleaved_times(jobs, repeats).items():
             rows.append({"load": label, "group": group, "job": name, **_spread(t)})
             print(
                 f"  {label} | {group} | {name}: {rows[-1]['median']:.3f} s", flush=True

@@ -22,7 +22,7 @@ from ._net import MixupNet
 from ._params import PAIRINGS, VARIANT_PARAMS, constraints, parameter_docs
 from ._random import seeded_global_generators
 from ._sparse import SparseRows, as_csr
-from ._threads import resolve_threads, torch_threads, work_flops
+from ._threads import n_params, resolve_threads, torch_threads, work_flops
 
 # The network and training parameters of the plain estimators, in signature order.
 TRAINING_PARAMS = (
@@ -155,6 +155,17 @@ def float64_chunks(X, device, n_rows: int) -> Iterator[torch.Tensor]:
 def predict_rows(n_features: int) -> int:
     """Rows per forward pass for inputs of ``n_features`` columns."""
     return max(1, min(_PREDICT_BATCH_SIZE, _PREDICT_BYTES // (8 * n_features)))
+
+
+def checked_sample_weight(sample_weight, X) -> np.ndarray | None:
+    """Non-negative float32 row weights, or None when there are none or all are
+    equal (equal weights change nothing in a weighted mean)."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float32, ensure_non_negative=True
+    )
+    return None if np.ptp(sample_weight) == 0 else sample_weight
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes) -> list[int]:
@@ -372,14 +383,7 @@ class BaseMixup(BaseEstimator):
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         init_seed, data_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
-            if np.ptp(sample_weight) == 0:
-                # Equal weights change nothing in a weighted mean.
-                sample_weight = None
-
+        sample_weight = checked_sample_weight(sample_weight, X)
         train, valid = self._split(X, Y, sample_weight, stratify, rng, device)
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = []
@@ -400,7 +404,7 @@ class BaseMixup(BaseEstimator):
             probe = next(float64_chunks(X[:2], "cpu", 2)).float().numpy()
             module = self._build_module(X.shape[1], n_outputs, probe, init_seed)
             n_threads = resolve_threads(
-                self.n_threads, work_flops(self.batch_size, _n_params(module))
+                self.n_threads, work_flops(self.batch_size, n_params(module))
             )
             self.net_ = MixupNet(
                 module=module,
@@ -489,7 +493,7 @@ class BaseMixup(BaseEstimator):
         module.eval()
         params = float64_state(module)
         n_rows = predict_rows(X.shape[1])
-        flops = work_flops(min(n_rows, X.shape[0]), _n_params(module), backward=False)
+        flops = work_flops(min(n_rows, X.shape[0]), n_params(module), backward=False)
         parts = []
         with torch_threads(resolve_threads(self.n_threads, flops)):
             for chunk in float64_chunks(X, device, n_rows):
@@ -523,10 +527,6 @@ def _as_float32(X):
             "network trains in; rescale X first, e.g. with StandardScaler."
         )
     return X32
-
-
-def _n_params(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def _silent(*args, **kwargs) -> None:

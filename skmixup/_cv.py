@@ -24,17 +24,17 @@ from ._base import (
     _OPTIMIZERS,
     _to_device,
     check_hidden_layer_sizes,
+    checked_sample_weight,
     fill_doc,
     float64_chunks,
     predict_rows,
     resolve_device,
 )
 from ._classifier import MixupClassifier
-from ._compat import _check_sample_weight
 from ._params import constraints, defaults
 from ._regressor import MixupRegressor
 from ._stacked import _FORWARD_ROWS, MemberData, StackedMixupNet, StackedMLP
-from ._threads import resolve_threads, torch_threads, work_flops
+from ._threads import n_params, resolve_threads, torch_threads, work_flops
 
 # What the stacked search honours besides alphas and cv, in signature order: the
 # default MLP and its training. The mixup variants, a custom module and early
@@ -85,12 +85,7 @@ class _StackedSearchMixin:
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         init_seed, data_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float32, ensure_non_negative=True
-            )
-            if np.ptp(sample_weight) == 0:
-                sample_weight = None
+        sample_weight = checked_sample_weight(sample_weight, X)
         cv = check_cv(self.cv, stratify, classifier=is_classifier(self))
         splits = list(cv.split(X, stratify))
         n, n_splits, n_alphas = X.shape[0], len(splits), len(alphas)
@@ -197,8 +192,9 @@ class _StackedSearchMixin:
             device=device,
         )
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        n_params = sum(p.numel() for p in module.parameters())
-        n_threads = resolve_threads(self.n_threads, work_flops(rows_per_step, n_params))
+        n_threads = resolve_threads(
+            self.n_threads, work_flops(rows_per_step, n_params(module))
+        )
         net = StackedMixupNet(
             module,
             criterion=criterion,

@@ -20,6 +20,7 @@ import torch
 __all__ = [
     "available_cores",
     "busy_cores",
+    "n_params",
     "resolve_threads",
     "torch_threads",
     "work_flops",
@@ -31,6 +32,11 @@ __all__ = [
 # every core was no faster than one up to 3e7 and faster from 1.4e8; beside
 # busy processes it was slower at every size, hence the load check below.
 STEP_FLOPS_FOR_THREADS = 5e7
+
+
+def n_params(module: torch.nn.Module) -> int:
+    """Weights of ``module``: for dense layers, its multiply-adds per row."""
+    return sum(p.numel() for p in module.parameters())
 
 
 def work_flops(n_rows: int, n_params: int, backward: bool = True) -> float:
