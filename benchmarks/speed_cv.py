@@ -45,8 +45,8 @@ def jobs_for(X, y, batch_size: int, epochs: int, device: str, grid: bool = True)
     }
     cv = StratifiedKFold(N_SPLITS)
 
-    def search():
-        return MixupClassifierCV(alphas=ALPHAS, cv=cv, **common).fit(X, y)
+    def search(**params):
+        return MixupClassifierCV(alphas=ALPHAS, cv=cv, **common, **params).fit(X, y)
 
     jobs = {
         "one plain fit": lambda: MixupClassifier(alpha=0.2, **common).fit(X, y),
@@ -55,7 +55,10 @@ def jobs_for(X, y, batch_size: int, epochs: int, device: str, grid: bool = True)
     if device == "cpu" and (os.cpu_count() or 1) >= 2:
         # The stacked pass is large batched products, which a second core
         # speeds up; a plain fit's products are too small to gain from it.
-        jobs["MixupClassifierCV, 2 threads"] = lambda: _with_threads(2, search)
+        # n_threads=2 also for the refit, whose automatic choice is one thread.
+        jobs["MixupClassifierCV, 2 threads"] = lambda: _with_threads(
+            2, lambda: search(n_threads=2)
+        )
     if grid:
         for n_jobs in (1, 2):
             jobs[f"GridSearchCV n_jobs={n_jobs}"] = lambda n_jobs=n_jobs: GridSearchCV(
