@@ -22,6 +22,7 @@ from ._net import MixupNet
 from ._params import PAIRINGS, VARIANT_PARAMS, constraints, parameter_docs
 from ._random import seeded_global_generators
 from ._sparse import SparseRows, as_csr
+from ._stacked import _FORWARD_ROWS, MemberData, StackedMixupNet, StackedMLP
 from ._threads import n_params, resolve_threads, torch_threads, work_flops
 
 # The network and training parameters of the plain estimators, in signature order.
@@ -40,6 +41,7 @@ TRAINING_PARAMS = (
     "validation_fraction",
     "n_iter_no_change",
     "tol",
+    "n_ensemble",
 )
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -245,6 +247,7 @@ class BaseMixup(BaseEstimator):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        n_ensemble=1,
         device="auto",
         n_threads=None,
         random_state=None,
@@ -275,6 +278,7 @@ class BaseMixup(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.n_ensemble = n_ensemble
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -379,12 +383,49 @@ class BaseMixup(BaseEstimator):
 
     def _fit_net(self, X, Y, sample_weight, *, n_outputs, criterion, stratify):
         """Build ``net_`` and train it on float32 ``X`` and encoded targets ``Y``."""
-        self._check_variant()
+        alphas = self._member_alphas()
+        self._check_variant(alphas)
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
         init_seed, data_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
         sample_weight = checked_sample_weight(sample_weight, X)
-        train, valid = self._split(X, Y, sample_weight, stratify, rng, device)
+        arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+        train, held_out = self._held_out(arrays, stratify, rng)
+        if len(alphas) > 1:
+            self._fit_ensemble(
+                *train[:2],
+                train[2] if len(train) > 2 else None,
+                alphas,
+                n_outputs=n_outputs,
+                criterion=criterion,
+                seeds=(init_seed, data_seed),
+                device=device,
+            )
+        else:
+            self._fit_single(
+                ArrayDataset(*_to_device(train, device)),
+                None
+                if held_out is None or not self.early_stopping
+                else ArrayDataset(*_to_device(held_out, device)),
+                alphas[0],
+                probe=X[:2],
+                n_outputs=n_outputs,
+                criterion=criterion,
+                seeds=(init_seed, data_seed),
+                device=device,
+            )
+        if getattr(self, "calibrate", False):
+            self._calibrate(*held_out[:2], held_out[2] if len(held_out) > 2 else None)
+        elif hasattr(self, "temperature_"):
+            del self.temperature_
+        return self
+
+    def _fit_single(
+        self, train, valid, alpha, *, probe, n_outputs, criterion, seeds, device
+    ) -> None:
+        """Train one network (a :class:`MixupNet`) on ``train``; ``probe`` is a
+        few rows that check a custom module's output."""
+        init_seed, data_seed = seeds
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = []
         if self.early_stopping:
@@ -398,11 +439,12 @@ class BaseMixup(BaseEstimator):
                     sink=print if self.verbose else _silent,
                 )
             )
+        n_features = probe.shape[1]
         # The default MLP initialises from a local generator; a user module (and
         # dropout in training) draws from the global ones, seeded and restored.
         with seeded_global_generators(init_seed, device):
-            probe = next(float64_chunks(X[:2], "cpu", 2)).float().numpy()
-            module = self._build_module(X.shape[1], n_outputs, probe, init_seed)
+            probe = next(float64_chunks(probe, "cpu", 2)).float().numpy()
+            module = self._build_module(n_features, n_outputs, probe, init_seed)
             n_threads = resolve_threads(
                 self.n_threads, work_flops(self.batch_size, n_params(module))
             )
@@ -414,11 +456,16 @@ class BaseMixup(BaseEstimator):
                 lr=self.lr,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
-                iterator_valid__batch_size=predict_rows(X.shape[1]),
+                iterator_valid__batch_size=predict_rows(n_features),
                 train_split=None if valid is None else predefined_split(valid),
                 callbacks=callbacks,
                 device=device,
-                **{name: getattr(self, name) for name in VARIANT_PARAMS},
+                **{
+                    name: getattr(self, name)
+                    for name in VARIANT_PARAMS
+                    if name != "alpha"
+                },
+                alpha=alpha,
                 random_state=data_seed,
                 verbose=self.verbose,
                 **self._optimizer_kwargs(optimizer, device),
@@ -434,41 +481,130 @@ class BaseMixup(BaseEstimator):
         if valid is not None:
             self.validation_loss_curve_ = [float(v) for v in history[:, "valid_loss"]]
             self.best_validation_loss_ = float(min(self.validation_loss_curve_))
-        return self
 
-    # The pairing that makes no sense for this task, and why.
-    _foreign_pairing: tuple[str, str] = ("", "")
+    def _fit_ensemble(
+        self, X, Y, sample_weight, alphas, *, n_outputs, criterion, seeds, device
+    ) -> None:
+        """Train ``len(alphas)`` networks as one :class:`StackedMLP`.
 
-    def _check_variant(self) -> None:
-        """Errors for variant settings that the task or the budget rule out."""
-        pairing, reason = self._foreign_pairing
-        if self.pairing == pairing:
-            supported = sorted(set(PAIRINGS) - {pairing})
+        Each member is its own "split" of :class:`MemberData` holding every
+        row, so it draws its own row order every epoch (and its own partners
+        and lambdas) while the data are stored once.
+        """
+        n_members, n_rows = len(alphas), X.shape[0]
+        weighted = sample_weight is not None
+        rest = np.hstack([Y] + ([sample_weight[:, None]] if weighted else []))
+        X_on_device, rest = _to_device([X, rest], device)
+        mask = torch.ones((n_members, n_rows), dtype=torch.bool, device=device)
+        data = MemberData(X_on_device, rest, mask, weighted)
+        module = StackedMLP(
+            n_members,
+            X.shape[1],
+            n_outputs,
+            check_hidden_layer_sizes(self.hidden_layer_sizes),
+            self.activation,
+            generator=torch.Generator().manual_seed(seeds[0]),
+            device=device,
+        )
+        self.net_ = self._stacked_net(
+            module,
+            criterion,
+            alphas=alphas,
+            member_split=list(range(n_members)),
+            batch_size=min(self.batch_size, n_rows),
+            seed=seeds[1],
+            device=device,
+        )
+        with torch_threads(self._stacked_threads(module, min(self.batch_size, n_rows))):
+            self.net_.fit(data, None)
+        self.net_.module_.release_training_state()
+        history = self.net_.history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
+
+    def _stacked_threads(self, module, rows_per_step: int) -> int:
+        """Threads for training the stacked ``module`` on steps of that many rows
+        per member."""
+        return resolve_threads(
+            self.n_threads, work_flops(rows_per_step, n_params(module))
+        )
+
+    def _stacked_net(
+        self,
+        module,
+        criterion,
+        *,
+        alphas,
+        member_split,
+        batch_size,
+        seed,
+        device,
+        target_shift=None,
+        target_scale=None,
+    ) -> StackedMixupNet:
+        """The skorch net that trains the members of ``module`` (unfitted)."""
+        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
+        return StackedMixupNet(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=batch_size,
+            train_split=None,
+            device=device,
+            member_alphas=list(alphas),
+            member_split=list(member_split),
+            target_shift=target_shift,
+            target_scale=target_scale,
+            random_state=seed,
+            verbose=self.verbose,
+            **self._optimizer_kwargs(optimizer, device),
+        )
+
+    def _member_alphas(self) -> list[float]:
+        """Each member's ``alpha``: ``alpha`` for every member, or a sequence
+        of alphas cycled over the ``n_ensemble`` members."""
+        n_members = getattr(self, "n_ensemble", 1)
+        if np.ndim(self.alpha) == 0:
+            return [float(self.alpha)] * n_members
+        try:
+            alphas = np.asarray(self.alpha, dtype=np.float64)
+            valid = alphas.ndim == 1 and alphas.size >= 1
+            valid = valid and not (np.isnan(alphas).any() or (alphas < 0).any())
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
             raise ValueError(
-                f"pairing={pairing!r} {reason}; {type(self).__name__} supports "
-                f"pairing in {supported}."
+                "alpha must be a float >= 0 (or np.inf), or a non-empty sequence "
+                f"of them, one per ensemble member; got {self.alpha!r}."
             )
-        if self.final_unmixed_epochs >= self.max_epochs and self.alpha > 0:
+        if alphas.size > n_members:
             raise ValueError(
-                f"final_unmixed_epochs={self.final_unmixed_epochs} switches mixing "
-                f"off for all max_epochs={self.max_epochs} epochs; use fewer final "
-                "unmixed epochs, more max_epochs, or alpha=0 for no mixing at all."
+                f"alpha has {alphas.size} values but n_ensemble={n_members}: give "
+                "at most one alpha per member (fewer are cycled), or raise "
+                f"n_ensemble to {alphas.size}."
             )
+        return [float(alphas[k % alphas.size]) for k in range(n_members)]
 
-    def _split(self, X, Y, sample_weight, stratify, rng, device):
-        """Tensors on ``device``; a held-out part when early stopping is on."""
+    def _calibrate(self, X, Y, sample_weight) -> None:
+        """Fit a post-training correction on held-out rows (see subclasses)."""
+
+    def _held_out(self, arrays, stratify, rng):
+        """``arrays`` split into the rows that train and the rows held out for
+        early stopping and calibration (None when nothing is held out)."""
         from sklearn.model_selection import train_test_split
 
-        arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
-        if not self.early_stopping:
-            return ArrayDataset(*_to_device(arrays, device)), None
-        n_rows = X.shape[0]
+        if not (self.early_stopping or getattr(self, "calibrate", False)):
+            return arrays, None
+        n_rows = arrays[0].shape[0]
         n_valid = int(np.ceil(self.validation_fraction * n_rows))
         if n_valid < 1 or n_rows - n_valid < 1:
+            uses = "early_stopping" if self.early_stopping else "calibrate"
             raise ValueError(
-                f"early_stopping with validation_fraction={self.validation_fraction} "
-                f"leaves no training or validation rows out of {n_rows}; use more "
-                "data, another validation_fraction, or early_stopping=False."
+                f"{uses}=True with validation_fraction={self.validation_fraction} "
+                f"leaves no training or held-out rows out of {n_rows}; use more "
+                f"data, another validation_fraction, or {uses}=False."
             )
         try:
             parts = train_test_split(
@@ -477,12 +613,61 @@ class BaseMixup(BaseEstimator):
         except ValueError:
             # Too few rows of some class to stratify: fall back to a plain split.
             parts = train_test_split(*arrays, test_size=n_valid, random_state=rng)
-        train = ArrayDataset(*_to_device(parts[0::2], device))
-        valid = ArrayDataset(*_to_device(parts[1::2], device))
-        return train, valid
+        return parts[0::2], parts[1::2]
 
-    def _forward(self, X) -> np.ndarray:
-        """Raw network outputs for validated ``X``, as float64 numpy.
+    # The pairing that makes no sense for this task, and why.
+    _foreign_pairing: tuple[str, str] = ("", "")
+
+    def _check_variant(self, alphas: list[float]) -> None:
+        """Errors for variant settings that the task or the budget rule out."""
+        pairing, reason = self._foreign_pairing
+        if self.pairing == pairing:
+            supported = sorted(set(PAIRINGS) - {pairing})
+            raise ValueError(
+                f"pairing={pairing!r} {reason}; {type(self).__name__} supports "
+                f"pairing in {supported}."
+            )
+        if len(alphas) > 1:
+            self._check_ensemble()
+        if self.final_unmixed_epochs >= self.max_epochs and max(alphas) > 0:
+            raise ValueError(
+                f"final_unmixed_epochs={self.final_unmixed_epochs} switches mixing "
+                f"off for all max_epochs={self.max_epochs} epochs; use fewer final "
+                "unmixed epochs, more max_epochs, or alpha=0 for no mixing at all."
+            )
+
+    # What the stacked ensemble does not do yet: (parameter, the value it needs).
+    _ENSEMBLE_NEEDS = (
+        ("module", None),
+        ("dropout", 0.0),
+        ("early_stopping", False),
+        ("mix_on", "both"),
+        ("pairing", "random"),
+        ("manifold", False),
+        ("n_mixed", 2),
+        ("mix_probability", 1.0),
+        ("per_sample_lambda", False),
+        ("alternate_epochs", 0),
+        ("final_unmixed_epochs", 0),
+    )
+
+    def _check_ensemble(self) -> None:
+        for name, needed in self._ENSEMBLE_NEEDS:
+            value = getattr(self, name)
+            if value is not needed and value != needed:
+                raise ValueError(
+                    f"n_ensemble={self.n_ensemble} trains its members as one "
+                    "stacked network of the default MLP, which does not support "
+                    f"{name}={value!r}; set {name}={needed!r}, or use "
+                    "n_ensemble=1."
+                )
+
+    def _outputs(self, X) -> np.ndarray:
+        """Network outputs for validated ``X``, as float64 numpy of shape
+        ``(n_samples, n_outputs)``: the raw outputs of a single network, or the
+        members' outputs combined by :meth:`_combine`, chunk by chunk (a
+        ``(n_members, n_samples, n_outputs)`` array and its temporaries would
+        cost several times the memory of the predictions).
 
         ``X`` is a float32 array or CSR matrix; rows go through the network
         :func:`predict_rows` at a time (sparse ones densified per chunk).
@@ -491,14 +676,29 @@ class BaseMixup(BaseEstimator):
         """
         module, device = self.net_.module_, self.net_.device
         module.eval()
-        params = float64_state(module)
         n_rows = predict_rows(X.shape[1])
+        if isinstance(module, StackedMLP):
+            members = torch.arange(module.n_members, device=device)
+            params = module.select(members, torch.float64)
+            # Each (members, rows, width) activation stays a few MB.
+            n_rows = max(1, min(n_rows, _FORWARD_ROWS // module.n_members))
+        else:
+            params = float64_state(module)
         flops = work_flops(min(n_rows, X.shape[0]), n_params(module), backward=False)
         parts = []
-        with torch_threads(resolve_threads(self.n_threads, flops)):
+        with torch_threads(resolve_threads(self.n_threads, flops)), torch.no_grad():
             for chunk in float64_chunks(X, device, n_rows):
-                parts.append(evaluate_float64(module, chunk, device, params))
+                if isinstance(module, StackedMLP):
+                    out = self._combine(module(chunk, selected=params))
+                    parts.append(out.cpu().numpy())
+                else:
+                    parts.append(evaluate_float64(module, chunk, device, params))
         return np.concatenate(parts)
+
+    def _combine(self, outputs: torch.Tensor) -> torch.Tensor:
+        """The ensemble's output from its members', ``(n_members, n, n_outputs)``
+        to ``(n, n_outputs)``: their mean (the classifier overrides it)."""
+        return outputs.mean(dim=0)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

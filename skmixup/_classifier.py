@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
@@ -11,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseMixup, fill_doc
 from ._compat import _fit_context
+from ._params import constraints
 
 
 @fill_doc
@@ -61,10 +66,84 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
     True
     """
 
+    def __init__(
+        self,
+        *,
+        alpha=0.2,
+        mix_on="both",
+        pairing="random",
+        n_neighbors=5,
+        label_bandwidth=1.0,
+        manifold=False,
+        n_mixed=2,
+        mix_probability=1.0,
+        per_sample_lambda=False,
+        alternate_epochs=0,
+        final_unmixed_epochs=0,
+        hidden_layer_sizes=(128, 128),
+        activation="relu",
+        dropout=0.0,
+        module=None,
+        max_epochs=100,
+        batch_size=64,
+        lr=1e-3,
+        weight_decay=0.0,
+        optimizer="adam",
+        optimizer_params=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        n_ensemble=1,
+        calibrate=False,
+        device="auto",
+        n_threads=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            alpha=alpha,
+            mix_on=mix_on,
+            pairing=pairing,
+            n_neighbors=n_neighbors,
+            label_bandwidth=label_bandwidth,
+            manifold=manifold,
+            n_mixed=n_mixed,
+            mix_probability=mix_probability,
+            per_sample_lambda=per_sample_lambda,
+            alternate_epochs=alternate_epochs,
+            final_unmixed_epochs=final_unmixed_epochs,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            module=module,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            n_ensemble=n_ensemble,
+            device=device,
+            n_threads=n_threads,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.calibrate = calibrate
+
     _foreign_pairing = (
         "label_distance",
         "(C-Mixup) pairs rows by the distance between regression targets",
     )
+
+    _parameter_constraints: dict = {
+        **BaseMixup._parameter_constraints,
+        **constraints(("calibrate",)),
+    }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -107,8 +186,40 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
             stratify=codes,
         )
 
+    def _combine(self, outputs: torch.Tensor) -> torch.Tensor:
+        # The log of the members' mean class probabilities.
+        log_proba = torch.log_softmax(outputs, dim=2)
+        return torch.logsumexp(log_proba, dim=0) - math.log(len(outputs))
+
+    def _calibrate(self, X, Y, sample_weight) -> None:
+        """Temperature scaling: the ``T`` that minimises the log-loss of
+        ``softmax(log_proba / T)`` on the held-out rows ``(X, Y)``."""
+        if sample_weight is not None and not sample_weight.sum() > 0:
+            raise ValueError(
+                f"calibrate=True: the {len(Y)} rows held out to fit the "
+                f"temperature (validation_fraction={self.validation_fraction} "
+                "of the rows, stratified by class) all have sample_weight 0, so "
+                "they cannot say how confident the model should be; raise "
+                "validation_fraction, or use calibrate=False."
+            )
+        log_proba = log_softmax(self._outputs(X), axis=1)
+        labels = Y.argmax(axis=1)
+
+        def log_loss(log_t: float) -> float:
+            scaled = log_softmax(log_proba / np.exp(log_t), axis=1)
+            picked = scaled[np.arange(len(labels)), labels]
+            return -float(np.average(picked, weights=sample_weight))
+
+        # T between 1/100 and 100; beyond, predictions are near one-hot or
+        # near uniform, and the held-out rows rarely say more.
+        found = minimize_scalar(log_loss, bounds=(-np.log(100), np.log(100)))
+        self.temperature_ = float(np.exp(found.x))
+
     def predict_proba(self, X):
         """Class probabilities, computed without any mixing.
+
+        The members' probabilities averaged with ``n_ensemble > 1``, and
+        temperature-scaled with ``calibrate=True``.
 
         Parameters
         ----------
@@ -121,9 +232,12 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
             Probabilities in the order of ``classes_``; each row sums to 1.
         """
         check_is_fitted(self)
-        logits = self._forward(self._validate_X_predict(X))
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
+        scores = self._outputs(self._validate_X_predict(X))
+        if hasattr(self, "temperature_"):
+            return np.exp(self._log_proba(scores))
+        # Logits, or the ensemble's log-probabilities: a softmax either way.
+        scores -= scores.max(axis=1, keepdims=True)
+        proba = np.exp(scores)
         proba /= proba.sum(axis=1, keepdims=True)
         return proba
 
@@ -140,13 +254,16 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``.
         """
-        check_is_fitted(self)
-        logits = self._forward(self._validate_X_predict(X))
-        logits -= logits.max(axis=1, keepdims=True)
-        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        # The log of what predict_proba returns, as scikit-learn's MLP does: a
+        # probability that underflows to 0 reads -inf here too.
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Most probable class of each row.
+
+        Calibration does not change it: a temperature rescales each row's
+        log-probabilities and keeps their order.
 
         Parameters
         ----------
@@ -159,8 +276,17 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
             Labels from ``classes_``.
         """
         check_is_fitted(self)
-        logits = self._forward(self._validate_X_predict(X))
-        return self.classes_[np.argmax(logits, axis=1)]
+        scores = self._outputs(self._validate_X_predict(X))
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _log_proba(self, scores: np.ndarray) -> np.ndarray:
+        """Log-probabilities from logits (or an ensemble's log-probabilities),
+        temperature-scaled once calibrated."""
+        log_proba = log_softmax(scores, axis=1)
+        temperature = getattr(self, "temperature_", None)
+        if temperature is None:
+            return log_proba
+        return log_softmax(log_proba / temperature, axis=1)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -21,7 +21,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
 from ._base import (
-    _OPTIMIZERS,
     _to_device,
     check_hidden_layer_sizes,
     checked_sample_weight,
@@ -33,8 +32,8 @@ from ._base import (
 from ._classifier import MixupClassifier
 from ._params import constraints, defaults
 from ._regressor import MixupRegressor
-from ._stacked import _FORWARD_ROWS, MemberData, StackedMixupNet, StackedMLP
-from ._threads import n_params, resolve_threads, torch_threads, work_flops
+from ._stacked import _FORWARD_ROWS, MemberData, StackedMLP
+from ._threads import torch_threads
 
 # What the stacked search honours besides alphas and cv, in signature order: the
 # default MLP and its training. The mixup variants, a custom module and early
@@ -191,28 +190,18 @@ class _StackedSearchMixin:
             per_member=len(steps_per_split) > 1,
             device=device,
         )
-        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        n_threads = resolve_threads(
-            self.n_threads, work_flops(rows_per_step, n_params(module))
-        )
-        net = StackedMixupNet(
+        net = self._stacked_net(
             module,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=rows_per_step,
-            train_split=None,
-            device=device,
-            member_alphas=alphas * n_splits,
+            criterion,
+            alphas=alphas * n_splits,
             member_split=member_split.tolist(),
+            batch_size=rows_per_step,
+            seed=seeds[1],
+            device=device,
             target_shift=None if shift is None else shift[member_split],
             target_scale=None if scale is None else scale[member_split],
-            random_state=seeds[1],
-            verbose=self.verbose,
-            **self._optimizer_kwargs(optimizer, device),
         )
-        with torch_threads(n_threads):
+        with torch_threads(self._stacked_threads(module, rows_per_step)):
             module = net.fit(data, None).module_
         # The net's callbacks refer back to it, so it is freed only at the next
         # garbage collection: drop its optimizer state and the module's

@@ -66,8 +66,8 @@ _VARIANT = (
     _p(
         "alpha",
         0.2,
-        [Interval(Real, 0, None, closed="left"), Options(Real, {np.inf})],
-        "float",
+        [Interval(Real, 0, None, closed="left"), Options(Real, {np.inf}), "array-like"],
+        "float or array-like of float",
         """
 Concentration of the symmetric ``Beta(alpha, alpha)`` distribution of the
 mixing coefficient ``lambda``. ``alpha=0`` is plain empirical risk
@@ -76,6 +76,9 @@ baseline; ``alpha=1`` makes ``lambda`` uniform on ``[0, 1]``; large values
 centre it on 0.5 and regularise more strongly; ``alpha=np.inf`` fixes
 ``lambda`` at exactly 0.5 (SamplePairing's average [2]_). With
 ``n_mixed > 2`` the weights are ``Dirichlet(alpha, ..., alpha)``.
+A sequence gives each member of an ensemble (``n_ensemble``) its own
+``alpha``, cycled: ``alpha=[0, 1]`` with ``n_ensemble=4`` trains members
+at 0, 1, 0, 1; it may hold at most ``n_ensemble`` values.
 """,
     ),
     _p(
@@ -314,7 +317,8 @@ are never mixed.
         [Interval(Real, 0, 1, closed="neither")],
         "float",
         """
-Share of the training data held out when ``early_stopping=True``.
+Share of the training data held out when ``early_stopping=True`` or
+``calibrate=True`` (one held-out part serves both).
 """,
     ),
     _p(
@@ -333,6 +337,40 @@ Patience of early stopping, in epochs.
         "float",
         """
 Minimum decrease of the validation loss that counts as an improvement.
+""",
+    ),
+)
+
+# Ensembles and calibration.
+_ENSEMBLE = (
+    _p(
+        "n_ensemble",
+        1,
+        [Interval(Integral, 1, None, closed="left")],
+        "int",
+        """
+Members of the model: above 1, that many networks of the default
+:class:`MLP` train side by side as one stacked network, on the same rows,
+each with its own initialisation, shuffling, partners and ``lambda``
+draws, and the predictions are averaged (class probabilities, or
+values). Costs a few plain fits, not ``n_ensemble`` of them (see
+:ref:`ensembles`). ``1`` is the plain network.
+""",
+    ),
+    _p(
+        "calibrate",
+        False,
+        ["boolean"],
+        "bool",
+        """
+Fit a temperature to the predicted probabilities after training, on
+``validation_fraction`` of the training rows held out from training (the
+early-stopping rows when ``early_stopping=True``), unmixed: the
+temperature ``T`` minimising their log-loss, applied as
+``softmax(log_proba / T)`` in :meth:`predict_proba` (temperature scaling,
+Guo et al., 2017). mixup makes networks under-confident, and this undoes
+it. It never changes :meth:`predict`. The temperature is
+``temperature_``.
 """,
     ),
 )
@@ -435,7 +473,7 @@ any splitter or iterable of ``(train, test)`` index arrays works.
 )
 
 PARAMS: dict[str, Param] = {
-    p.name: p for p in _VARIANT + _TRAINING + _REGRESSION + _RUN + _SEARCH
+    p.name: p for p in _VARIANT + _TRAINING + _ENSEMBLE + _REGRESSION + _RUN + _SEARCH
 }
 VARIANT_PARAMS = tuple(p.name for p in _VARIANT)
 

@@ -87,6 +87,7 @@ class MixupRegressor(RegressorMixin, BaseMixup):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        n_ensemble=1,
         normalize_y=True,
         device="auto",
         n_threads=None,
@@ -119,6 +120,7 @@ class MixupRegressor(RegressorMixin, BaseMixup):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             tol=tol,
+            n_ensemble=n_ensemble,
             device=device,
             n_threads=n_threads,
             random_state=random_state,
@@ -179,7 +181,8 @@ class MixupRegressor(RegressorMixin, BaseMixup):
         )
 
     def predict(self, X):
-        """Predicted targets, computed without any mixing.
+        """Predicted targets, computed without any mixing (the members' mean
+        with ``n_ensemble > 1``).
 
         Parameters
         ----------
@@ -192,7 +195,7 @@ class MixupRegressor(RegressorMixin, BaseMixup):
             Float64 predictions, shaped like the ``y`` given to ``fit``.
         """
         check_is_fitted(self)
-        out = self._forward(self._validate_X_predict(X))
+        out = self._outputs(self._validate_X_predict(X))
         out = out * self._y_scale + self._y_mean
         return out.ravel() if self._y_1d else out
 

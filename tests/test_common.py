@@ -73,6 +73,26 @@ ESTIMATORS = [
         device="cpu",
         random_state=0,
     ),
+    # Ensembles (stacked members, averaged) and calibration (a held-out part,
+    # a temperature), alone and together.
+    MixupClassifier(
+        n_ensemble=3, max_epochs=20, batch_size=32, device="cpu", random_state=0
+    ),
+    MixupClassifier(
+        calibrate=True, max_epochs=20, batch_size=32, device="cpu", random_state=0
+    ),
+    MixupClassifier(
+        n_ensemble=3,
+        alpha=[0, 0.4],
+        calibrate=True,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupRegressor(
+        n_ensemble=3, max_epochs=20, batch_size=32, device="cpu", random_state=0
+    ),
 ]
 
 
