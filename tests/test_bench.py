@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,16 @@ from skmixup.bench.suites import SUITES, VARIANTS, Suite
 
 TINY = ["--max-epochs", "2", "-q"]
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+source_revision = runner.source_revision  # the real one, for its own test
+
+
+@pytest.fixture(autouse=True)
+def committed_source(monkeypatch):
+    """Runs in this process see a committed source: the checkout the tests run
+    in may have uncommitted changes. Tests of the dirty case set their own."""
+    monkeypatch.setattr(runner, "source_revision", lambda root=None: ("0a1b2c3", False))
 
 
 def _runs(path: Path) -> list[dict]:
@@ -53,7 +64,11 @@ def test_default_run_writes_table_results_and_plots(tmp_path, capsys):
     header = json.loads((out / "results.jsonl").read_text().splitlines()[0])
     assert header["kind"] == "header"
     assert header["versions"]["skmixup"] and header["suite"]["max_epochs"] == 2
+    assert header["skmixup_source"] == "0a1b2c3" and header["dirty"] is False
+    assert header["protocol"] == runner.PROTOCOL
+    assert all(r["n_train"] == 96 and r["n_test"] == 24 for r in clf)
     table = (out / "results.md").read_text()
+    assert table.splitlines()[2] == "Source revision: 0a1b2c3."
     assert "| classification |" in table and "| regression |" in table
     assert table in capsys.readouterr().out
     for png in ("erm_vs_mixup.png", "alpha_curve.png"):
@@ -71,8 +86,11 @@ def test_seed_reproduces_and_reaches_the_models(tmp_path):
     for name, seed in (("a", "1"), ("b", "1"), ("c", "2")):
         main([*args, "--seed", seed, "--out", str(tmp_path / name), *TINY])
     a, b, c = (_runs(tmp_path / n / "results.jsonl")[0] for n in "abc")
-    assert a["log_loss"] == b["log_loss"] and a["seed"] == b["seed"]
-    assert a["seed"] != c["seed"]
+    assert a["log_loss"] == b["log_loss"] and a["split_seed"] == b["split_seed"]
+    assert a["split_seed"] != c["split_seed"] and a["model_seed"] != c["model_seed"]
+    # Two streams: the split and the models draw from seeds of their own.
+    assert a["split_seed"] != a["model_seed"]
+    assert runner.run_seeds(1, 0) == (a["split_seed"], a["model_seed"])
 
 
 def test_resume_drops_a_partial_line_and_skips_finished_runs(tmp_path):
@@ -101,7 +119,11 @@ def test_resume_after_sigkill_keeps_every_finished_row(tmp_path):
         "--datasets", "synthetic:classification", "--methods", "erm,mixup-1.0",
         "--max-epochs", "20", "--out", str(out), "-q",
     ]  # fmt: skip
-    command = [sys.executable, "-m", "skmixup.bench", *args, "--repeats", "40"]
+    # The child process checks the real checkout, which may have changes.
+    command = [
+        sys.executable, "-m", "skmixup.bench", *args, "--repeats", "40",
+        "--allow-dirty",
+    ]  # fmt: skip
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     results = out / "results.jsonl"
@@ -418,7 +440,7 @@ def test_label_noise_suite_trains_on_noisy_and_tests_on_clean_labels(
     ):
         assert np.array_equal(y_test, y[test])  # clean test labels, always
         assert np.array_equal(y_fit, runner.corrupt_labels(
-            y[train], row["label_noise"], row["seed"])[0])  # fmt: skip
+            y[train], row["label_noise"], row["split_seed"])[0])  # fmt: skip
         assert row["noise_rate"] == np.mean(y_fit != y[train])
         by_labels.setdefault((row["repeat"], row["label_noise"]), set()).add(
             y_fit.tobytes()
@@ -593,7 +615,11 @@ def test_sigint_exits_130_with_one_line_and_resumes(tmp_path):
         "--datasets", "synthetic:classification", "--methods", "erm,mixup-1.0",
         "--max-epochs", "20", "--out", str(out), "-q",
     ]  # fmt: skip
-    command = [sys.executable, "-m", "skmixup.bench", *args, "--repeats", "40"]
+    # The child process checks the real checkout, which may have changes.
+    command = [
+        sys.executable, "-m", "skmixup.bench", *args, "--repeats", "40",
+        "--allow-dirty",
+    ]  # fmt: skip
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
         command,
@@ -736,3 +762,275 @@ def test_resume_ignores_a_reworded_suite_description(tmp_path):
     path.write_text(json.dumps(config | {"description": "reworded"}))
     assert main(["--suite", str(path), "--repeats", "2", "--resume", *out]) == 0
     assert len(_runs(tmp_path / "out" / "results.jsonl")) == 2
+
+
+# -- protocol --------------------------------------------------------------------
+
+
+def test_dirty_source_refuses_to_run_unless_allowed(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(
+        runner, "source_revision", lambda root=None: ("0a1b2c3-dirty", True)
+    )
+    out = tmp_path / "out"
+    args = ["--datasets", "synthetic:classification", "--methods", "erm"]
+    assert main([*args, "--repeats", "1", "--out", str(out), *TINY]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "0a1b2c3-dirty" in line and "--allow-dirty" in line
+    assert not (out / "results.jsonl").exists()
+    status = main([*args, "--repeats", "1", "--out", str(out), "--allow-dirty", *TINY])
+    assert status == 0
+    header = json.loads((out / "results.jsonl").read_text().splitlines()[0])
+    assert header["dirty"] is True and header["skmixup_source"] == "0a1b2c3-dirty"
+    first = (out / "results.md").read_text().splitlines()[:3]
+    assert any("Dirty tree" in line and "0a1b2c3-dirty" in line for line in first)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_source_revision_marks_changes_to_the_package_source(tmp_path):
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True)
+
+    assert source_revision(tmp_path) == (None, None)  # not a checkout
+    git("init", "-q")
+    (tmp_path / "skmixup").mkdir()
+    (tmp_path / "skmixup" / "a.py").write_text("x = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "a")
+    revision, dirty = source_revision(tmp_path)
+    assert dirty is False and revision and not revision.endswith("-dirty")
+    # Results written into the checkout leave it clean, so runs can resume.
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "results.jsonl").write_text("{}\n")
+    assert source_revision(tmp_path) == (revision, False)
+    for change in ("a.py", "new.py"):  # a tracked file changed, a file added
+        (tmp_path / "skmixup" / change).write_text("x = 2\n")
+        assert source_revision(tmp_path) == (f"{revision}-dirty", True)
+        git("checkout", "-q", "--", ".")
+        (tmp_path / "skmixup" / "new.py").unlink(missing_ok=True)
+
+
+def test_resume_refuses_results_of_another_protocol(tmp_path):
+    out = tmp_path / "out"
+    args = ["--datasets", "synthetic:classification", "--methods", "erm"]
+    assert main([*args, "--repeats", "1", "--out", str(out), *TINY]) == 0
+    results = out / "results.jsonl"
+    lines = results.read_text().splitlines()
+    old = json.loads(lines[0])
+    del old["protocol"]  # as written before split and model seeds were separate
+    results.write_text("\n".join([json.dumps(old), *lines[1:]]) + "\n")
+    assert main([*args, "--repeats", "2", "--out", str(out), "--resume", *TINY]) == 2
+
+
+def test_repeats_follow_the_protocol():
+    suite = SUITES["paper"]
+    assert suite.n_repeats("x", 0, n_test=99) == 20
+    assert suite.n_repeats("x", 0, n_test=100) == 10
+    assert suite.n_repeats("x", 5, n_test=99) == 5  # predefined splits cap it
+    for name in ("paper", "paper-raw", "tuned", "ablation", "label-noise"):
+        assert SUITES[name].repeats >= 10 and SUITES[name].small_test_repeats >= 20
+    for name in ("uci-regression", "ablation"):
+        regression = SUITES[name].for_task("regression")
+        assert regression.n_repeats("boston", 20, n_test=500) == 20
+        assert regression.n_repeats("protein", 5, n_test=4500) == 5
+    # --repeats sets every dataset's and task's count.
+    quick = SUITES["ablation"].with_repeats(2)
+    assert quick.for_task("regression").n_repeats("boston", 20, n_test=51) == 2
+    assert quick.for_task("classification").n_repeats("iris", 0, n_test=30) == 2
+
+
+def test_small_test_sets_run_more_repeats(tmp_path):
+    config = SUITES["default"].as_dict() | {
+        "name": "mine",
+        "datasets": ["synthetic:classification"],  # a 24-row test part
+        "methods": ["erm"],
+        "repeats": 1,
+        "small_test_repeats": 3,
+    }
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(config))
+    assert main(["--suite", str(path), "--out", str(tmp_path / "out"), *TINY]) == 0
+    assert len(_runs(tmp_path / "out" / "results.jsonl")) == 3
+
+
+# -- tuned methods and peers ---------------------------------------------------------
+
+
+def test_tuned_methods_search_the_same_folds_with_the_cv_scoring(tmp_path, built):
+    from sklearn.model_selection import GridSearchCV
+
+    from skmixup import MixupClassifierCV, MixupRegressorCV
+    from skmixup.bench.suites import GRIDS
+
+    methods = "mixup-cv,mixup-grid,hgb-cv,sklearn-mlp-cv,erm-wd-es,dropout-cv"
+    out = tmp_path / "out"
+    args = ["--suite", "tuned", "--datasets", BOTH_TASKS, "--methods", methods]
+    assert main([*args, "--repeats", "1", "--out", str(out), *TINY]) == 0
+    for task, cls in (
+        ("classification", MixupClassifierCV),
+        ("regression", MixupRegressorCV),
+    ):
+        search = built[(task, "mixup-cv")]
+        assert type(search) is cls
+        assert tuple(search.alphas) == SUITES["tuned"].alpha_grid
+        assert built[(task, "erm-wd-es")].early_stopping is True
+    rows = {(r["task"], r["method"]): r for r in _runs(out / "results.jsonl")}
+    assert len(rows) == 12
+    for (task, method), row in rows.items():
+        grid = GRIDS.get(method) or {"alpha": SUITES["tuned"].alpha_grid}
+        assert set(row["best_params"]) == set(grid)
+        assert row["cv_metric"] == ("error" if task == "classification" else "1-r2")
+        assert all(0 <= loss for loss in row["cv"].values())
+    # Scored as the CV estimators score: by each estimator's default score.
+    searches = []
+    real = GridSearchCV.fit
+
+    def fit(self, *a, **k):
+        searches.append(self)
+        return real(self, *a, **k)
+
+    import unittest.mock
+
+    with unittest.mock.patch.object(GridSearchCV, "fit", fit):
+        args = ["--datasets", "synthetic:regression", "--methods", "mixup-grid"]
+        assert main([*args, "--repeats", "1", "--out", str(tmp_path / "g"), *TINY]) == 0
+    assert [s.scoring for s in searches] == [None]
+    report = (out / "results.md").read_text()
+    assert "settings chosen by inner cross-validation" in report
+    assert "`hgb-cv`:" in report
+
+
+def test_peer_methods_are_skipped_with_a_note_when_not_installed(tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        runner, "missing_package", lambda m: "pytabkit" if m == "realmlp" else None
+    )
+    out = tmp_path / "out"
+    args = ["--datasets", "synthetic:classification", "--methods", "erm,realmlp"]
+    assert main([*args, "--repeats", "1", "--out", str(out), *TINY]) == 0
+    assert {r["method"] for r in _runs(out / "results.jsonl")} == {"erm"}
+    table = (out / "results.md").read_text()
+    assert "| n/a |" in table
+    assert 'realmlp: pytabkit is not installed (pip install "skmixup[peers]")' in table
+
+
+def test_openml_without_the_package_names_its_extra(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda n: None if n == "openml" else real(n)
+    )
+    assert main(["--datasets", "openml:61", "--out", str(tmp_path), "-q"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert 'pip install "skmixup[openml]"' in line
+
+
+# -- statistics ----------------------------------------------------------------------
+
+
+def test_corrected_t_matches_a_hand_computation():
+    from skmixup.bench.report import corrected_t
+
+    # d = 1, 3, 2, 4: mean 2.5, sample variance 5/3; with n_test/n_train = 1/4
+    # the variance of the mean is 5/3 * (1/4 + 1/4) = 5/6, t = 2.5 / sqrt(5/6)
+    # = 2.7386 on 3 degrees of freedom; t(0.975, 3) = 3.182446 (tables), so
+    # the interval is 2.5 -+ 3.182446 * 0.912871 = 2.5 -+ 2.905163 and the
+    # two-sided p-value P(|T_3| > 2.7386) = 0.07142.
+    mean, low, high, p = corrected_t([1, 3, 2, 4], ratio=0.25)
+    assert mean == 2.5
+    assert (low, high) == pytest.approx((-0.405163, 5.405163), abs=1e-5)
+    assert p == pytest.approx(0.07142, abs=1e-4)
+    # Without the correction term: the plain one-sample t-test.
+    from scipy import stats
+
+    plain = stats.ttest_1samp([1, 3, 2, 4], 0.0)
+    assert corrected_t([1, 3, 2, 4], ratio=0.0)[3] == pytest.approx(plain.pvalue)
+    assert np.isnan(corrected_t([1.0], ratio=0.25)[3])
+
+
+def test_holm_adjusts_in_steps():
+    from skmixup.bench.report import holm
+
+    adjusted = holm([0.01, 0.04, 0.03, np.nan])
+    assert adjusted[:3] == pytest.approx([0.03, 0.06, 0.06])
+    assert np.isnan(adjusted[3])
+
+
+def _synthetic_rows(n_repeats=10, with_sizes=True):
+    """ERM, a method 5 points better with noise, one that ties, one worse."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for dataset in ("a", "b"):
+        for repeat in range(n_repeats):
+            base = 0.3 + 0.05 * rng.standard_normal()
+            for method, shift in (
+                ("erm", 0.0),
+                ("mixup-1.0", -0.05 if dataset == "a" else 0.0),
+                ("hgb", 0.08),
+            ):
+                noise = 0.005 * rng.standard_normal() if method != "erm" else 0
+                row = {
+                    "kind": "run", "task": "classification", "dataset": dataset,
+                    "method": method, "repeat": repeat, "error": base + shift + noise,
+                    "fit_seconds": 1.0, "predict_seconds": 0.1,
+                }  # fmt: skip
+                if with_sizes:
+                    row |= {"n_train": 400, "n_test": 100}
+                rows.append(row)
+    return rows
+
+
+def test_paired_verdicts_and_win_tie_loss_in_the_report():
+    from skmixup.bench.report import markdown, paired
+
+    rows = _synthetic_rows()
+    diffs = paired(rows, "erm").set_index(["dataset", "method"])
+    assert diffs.loc[("a", "mixup-1.0"), "verdict"] == "better"
+    assert diffs.loc[("b", "mixup-1.0"), "verdict"] == "tie"
+    assert diffs.loc[("a", "hgb"), "verdict"] == "worse"
+    assert (diffs["p_holm"] >= diffs["p"]).all()
+    # The best baseline is the better of the methods that do not mix: erm.
+    best = paired(rows, "best")
+    assert set(best["reference"]) == {"erm"} and set(best["method"]) == {
+        "mixup-1.0",
+        "hgb",
+    }
+    # Old results without n_train/n_test: the suite's test_size gives the ratio.
+    old = paired(_synthetic_rows(with_sizes=False), "erm")
+    assert old["low"].to_numpy() == pytest.approx(paired(rows, "erm")["low"])
+    head = {
+        "suite": SUITES["default"].as_dict() | {"methods": ["erm", "mixup-1.0", "hgb"]},
+        "command": ["skmixup-bench"],
+        "context": {"seed": 0},
+        "versions": {},
+    }
+    text = markdown(rows, head)
+    assert "Source revision: not recorded." in text
+    section = text.split("## classification: against `erm`, paired by repeat")[1]
+    assert "| `mixup-1.0` | 1 | 1 | 0 | 2 |" in section
+    assert "| `hgb` | 0 | 0 | 2 | 2 |" in section
+    assert "▼" in section and "▲" in section
+    assert "against the best baseline" in text
+    # Every metric table ends with its win/tie/loss counts.
+    error_table = text.split("## classification: Test error (%)")[1].split("\n## ")[0]
+    assert error_table.rstrip().splitlines()[-1].startswith("| `hgb` |")
+
+
+# -- plots ---------------------------------------------------------------------------
+
+
+def test_plots_readable_with_one_dataset_and_whiskers_stop_at_zero(tmp_path):
+    import matplotlib.image
+
+    from skmixup.bench import report
+
+    rows = [
+        r | {"error": r["error"] - 0.28}  # means near 0, spread beyond it
+        for r in _synthetic_rows()
+        if r["dataset"] == "a"
+    ]
+    (path,) = report.plots(rows, tmp_path, ["erm", "mixup-1.0", "hgb"])
+    height, width = matplotlib.image.imread(path).shape[:2]
+    assert width >= 900 and height >= 600  # 150 dpi on a 6.4 x 4.2 in figure
+    assert report._lower([1.0, 5.0], [2.0, 2.0]).tolist() == [[1.0, 2.0], [2, 2]]
+    colours = report._colours(["erm", "mixup-0.4", "mixup-1.0", "hgb", "hgb-cv"])
+    assert len(set(colours.values())) == 5

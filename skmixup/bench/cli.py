@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="discard an existing results file"
     )
     parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="run even if the skmixup source has uncommitted changes (the results "
+        "header and report then say so)",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar or chatter"
     )
     parser.add_argument(
@@ -150,9 +156,10 @@ def _suite(args: argparse.Namespace) -> Suite:
     suite = _load_suite(args.suite)
     if args.max_epochs is not None:
         suite = suite.with_max_epochs(args.max_epochs)
+    if args.repeats is not None:
+        suite = suite.with_repeats(args.repeats)
     return suite.with_overrides(
-        repeats=args.repeats,
-        methods=None if args.methods is None else tuple(args.methods),
+        methods=None if args.methods is None else tuple(args.methods)
     )
 
 
@@ -238,6 +245,10 @@ def _run(
     try:
         names = args.datasets or list(suite.datasets)
         specs = [datasets.resolve(n, suite.datasets) for n in names]
+        problem = _missing_openml(specs)
+        if problem:
+            print(f"skmixup-bench: error: {problem}", file=sys.stderr)
+            return 2
         if args.datasets:
             suite = suite.with_overrides(datasets=tuple(specs))
         runs = runner.plan(suite, specs, ctx)
@@ -246,9 +257,17 @@ def _run(
         print(f"skmixup-bench: error: {exc}", file=sys.stderr)
         return 2
 
+    head = runner.header(suite, ctx, command, specs) | {"skipped": skipped}
+    if head["dirty"] and not args.allow_dirty:
+        print(
+            f"skmixup-bench: error: the skmixup source ({head['skmixup_source']}) "
+            "has uncommitted changes, so the results could not be traced to a "
+            "revision; commit them, or pass --allow-dirty to run anyway",
+            file=sys.stderr,
+        )
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     results = runner.ResultsFile(args.out / _RESULTS)
-    head = runner.header(suite, ctx, command, specs) | {"skipped": skipped}
     previous = results.read(repair=args.resume)
     if previous and not (args.resume or args.overwrite):
         print(
@@ -346,6 +365,18 @@ def _interrupted(args: argparse.Namespace, command: list[str]) -> str:
         ]
         command = [*command, "--resume"]
     return f"skmixup-bench: interrupted; {saved}; to continue: {shlex.join(command)}"
+
+
+def _missing_openml(specs: list[str]) -> str | None:
+    from importlib.util import find_spec
+
+    wanted = [s for s in specs if s.startswith("openml:")]
+    if wanted and find_spec("openml") is None:
+        return (
+            f"{', '.join(wanted)} need the openml package: "
+            'pip install "skmixup[openml]"'
+        )
+    return None
 
 
 def _missing_extras() -> list[str]:

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .suites import PUBLISHED, VARIANTS, method_alpha
+from .suites import PUBLISHED, VARIANTS, is_mixup, method_alpha
 
-__all__ = ["markdown", "paired", "plots", "summary"]
+__all__ = ["corrected_t", "holm", "markdown", "paired", "plots", "summary"]
 
 # Metric column, table title, scale factor, format.
 _METRICS = {
@@ -119,7 +119,7 @@ def _table(
             _cell(rows.loc[m], scale, fmt, spread)
             if m in rows.index
             else "n/a"
-            if (dataset, m) in skipped
+            if _skipped(skipped, dataset, m)
             else "—"
             for m in methods
         ]
@@ -128,111 +128,232 @@ def _table(
     return lines
 
 
-def _wins(stats: pd.DataFrame, metric: str, methods: list[str]) -> list[str]:
-    """How often each method's mean is at or below ERM's (lower is better)."""
-    sub = stats[stats["metric"] == metric].pivot(
-        index=["dataset", "label_noise"], columns="method", values="mean"
-    )
-    if "erm" not in sub:
-        return []
-    noisy = sub.index.get_level_values("label_noise").nunique() > 1
-    unit = "(dataset, noise level) cells" if noisy else "datasets"
-    lines = []
-    for m in methods:
-        if m == "erm" or m not in sub:
-            continue
-        both = sub[["erm", m]].dropna()
-        k = int((both[m] <= both["erm"]).sum())
-        lines.append(f"- `{m}` mean {metric} ≤ ERM's on {k} of {len(both)} {unit}")
-    return lines
+def corrected_t(
+    diffs, ratio: float, level: float = 0.95
+) -> tuple[float, float, float, float]:
+    """Mean of paired differences over repeats, its ``level`` interval and p-value,
+    by the corrected resampled t-test (Nadeau & Bengio, 2003).
 
-
-def paired(rows: list[dict], baseline: str) -> pd.DataFrame:
-    """Each method against ``baseline`` on the same split, seed and noise level.
-
-    The difference per repeat is in test error points (%) for classification and
-    in RMSE relative to the baseline's (%) for regression; returned as mean,
-    standard error and count per task, dataset, noise level and method.
+    The repeats' training sets overlap, so their differences are correlated and
+    the plain t-test's ``var / J`` is too small; the correction uses
+    ``var * (1/J + ratio)``, ``ratio`` being n_test / n_train, with J - 1
+    degrees of freedom. Returns ``(mean, low, high, p)``; with one repeat, the
+    interval and p-value are NaN.
     """
-    df = _runs(rows)
-    keys = ["task", "dataset", "label_noise", "repeat"]
-    df["score"] = np.where(
-        df["task"] == "classification",
-        df.get("error", np.nan) * 100.0,
-        df.get("rmse", np.nan),
-    )
-    base = df[df["method"] == baseline].set_index(keys)["score"]
-    other = df[df["method"] != baseline].join(base.rename("base"), on=keys)
-    other = other.dropna(subset=["base", "score"])
-    clf = other["task"] == "classification"
-    other["diff"] = np.where(
-        clf,
-        other["score"] - other["base"],
-        100.0 * (other["score"] / other["base"] - 1.0),
-    )
-    grouped = other.groupby(["task", "dataset", "label_noise", "method"], sort=False)
-    out = grouped["diff"].agg(["mean", "std", "count"]).reset_index()
-    out["se"] = out["std"].fillna(0.0) / np.sqrt(out["count"])
+    from scipy import stats
+
+    d = np.asarray(diffs, dtype=float)
+    mean = float(d.mean())
+    if len(d) < 2:
+        return mean, math.nan, math.nan, math.nan
+    se = math.sqrt((1 / len(d) + ratio) * d.var(ddof=1))
+    if se == 0:  # identical differences: exactly the mean, certain or null
+        return mean, mean, mean, 1.0 if mean == 0 else 0.0
+    t = stats.t(len(d) - 1)
+    half = float(t.ppf(0.5 + level / 2)) * se
+    return mean, mean - half, mean + half, float(2 * t.sf(abs(mean) / se))
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN stays NaN and is not counted)."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid], kind="stable")]
+    m = len(order)
+    adjusted = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(adjusted) if m else adjusted
     return out
 
 
+def _test_ratio(df: pd.DataFrame, head: dict | None) -> pd.Series:
+    """n_test / n_train per run; from the suite's test_size where a results file
+    written before they were recorded lacks them."""
+    suite = (head or {}).get("suite", {})
+    default = suite.get("test_size", 0.2)
+    sizes = {
+        task: dict(settings).get("test_size", default)
+        for task, settings in (suite.get("task_settings") or {}).items()
+    }
+    fallback = df["task"].map(lambda t: sizes.get(t, default))
+    fallback = fallback / (1 - fallback)
+    if "n_test" not in df or "n_train" not in df:
+        return fallback
+    return (df["n_test"] / df["n_train"]).fillna(fallback)
+
+
+def _score(df: pd.DataFrame, metric: str | None) -> pd.Series:
+    """The compared score: ``metric``, or error (%) / RMSE by task."""
+    if metric is not None:
+        return df[metric] if metric in df else pd.Series(np.nan, index=df.index)
+    return pd.Series(
+        np.where(
+            df["task"] == "classification",
+            df.get("error", np.nan) * 100.0,
+            df.get("rmse", np.nan),
+        ),
+        index=df.index,
+    )
+
+
+def _best_baselines(df: pd.DataFrame, variant_alpha: float) -> pd.Series:
+    """Per (task, dataset, label_noise): the non-mixup method of lowest mean."""
+    base = df[~df["method"].map(lambda m: is_mixup(m, variant_alpha))]
+    means = base.groupby(["task", "dataset", "label_noise", "method"])["score"].mean()
+    return means.groupby(level=[0, 1, 2]).idxmin().map(lambda key: key[3])
+
+
+def paired(
+    rows: list[dict],
+    baseline: str = "erm",
+    *,
+    metric: str | None = None,
+    head: dict | None = None,
+) -> pd.DataFrame:
+    """Each method against ``baseline`` on the same split, seeds and noise level.
+
+    ``baseline="best"``: against the best baseline, the method with the lowest
+    mean among those that do not mix, per dataset and noise level (chosen on the
+    test results, which favours it). The difference per repeat is in test error
+    points (%) for classification and in RMSE relative to the baseline's (%) for
+    regression, or in ``metric`` itself. Returned per task, dataset, noise level
+    and method: the reference, mean, 95% interval and p-value of
+    :func:`corrected_t`, the Holm-adjusted p-value over the cells of each task
+    (``p_holm``) and the verdict: "better" or "worse" where ``p_holm < 0.05``,
+    else "tie".
+    """
+    df = _runs(rows)
+    keys = ["task", "dataset", "label_noise", "repeat"]
+    groups = ["task", "dataset", "label_noise"]
+    df["score"] = _score(df, metric)
+    df["ratio"] = _test_ratio(df, head)
+    df = df.dropna(subset=["score"])
+    if baseline == "best":
+        alpha = (head or {}).get("suite", {}).get("variant_alpha", 1.0)
+        best = _best_baselines(df, alpha).rename("reference")
+        df = df.join(best, on=groups)
+    else:
+        df["reference"] = baseline
+    df = df.dropna(subset=["reference"])
+    ref = df[df["method"] == df["reference"]].set_index(keys)["score"]
+    other = df[df["method"] != df["reference"]].join(ref.rename("base"), on=keys)
+    other = other.dropna(subset=["base"])
+    relative = other["task"].eq("regression") & (metric is None)
+    other["diff"] = np.where(
+        relative,
+        100.0 * (other["score"] / other["base"] - 1.0),
+        other["score"] - other["base"],
+    )
+    out = []
+    for key, group in other.groupby([*groups, "method"], sort=False):
+        mean, low, high, p = corrected_t(group["diff"], group["ratio"].mean())
+        out.append((*key, group["reference"].iloc[0], mean, low, high, p, len(group)))
+    columns = [*groups, "method", "reference", "mean", "low", "high", "p", "count"]
+    out = pd.DataFrame(out, columns=columns)
+    out["p_holm"] = np.nan
+    for _, index in out.groupby("task").groups.items():
+        out.loc[index, "p_holm"] = holm(out.loc[index, "p"])
+    significant = out["p_holm"] < 0.05
+    out["verdict"] = np.where(
+        significant & (out["mean"] < 0),
+        "better",
+        np.where(significant & (out["mean"] > 0), "worse", "tie"),
+    )
+    return out
+
+
+def _diff_cell(row: pd.Series, fmt: str = "{:+.1f}") -> str:
+    mark = {"better": " ▼", "worse": " ▲"}.get(row["verdict"], "")
+    if math.isnan(row["low"]):
+        return fmt.format(row["mean"])
+    return (
+        f"{fmt.format(row['mean'])} [{fmt.format(row['low'])}, "
+        f"{fmt.format(row['high'])}]{mark}"
+    )
+
+
+def _win_tie_loss(diffs: pd.DataFrame, methods: list[str], unit: str) -> list[str]:
+    """The table's last lines: per method, cells better / tied / worse."""
+    lines = [
+        "",
+        f"| method | wins | ties | losses | {unit} |",
+        "|---|---|---|---|---|",
+    ]
+    for m in methods:
+        d = diffs[diffs["method"] == m]
+        if d.empty:
+            continue
+        counts = d["verdict"].value_counts()
+        lines.append(
+            f"| `{m}` | {counts.get('better', 0)} | {counts.get('tie', 0)} | "
+            f"{counts.get('worse', 0)} | {len(d)} |"
+        )
+    return lines
+
+
 def _paired_section(
-    rows: list[dict], baseline: str, methods: list[str], skipped: set
+    rows: list[dict], baseline: str, methods: list[str], skipped, head: dict
 ) -> list[str]:
-    """Tables of paired differences to ``baseline`` and win/loss counts."""
-    diffs = paired(rows, baseline)
+    """Tables of paired differences to ``baseline`` ("erm" or "best"), each
+    ending with win/tie/loss counts."""
+    diffs = paired(rows, baseline, head=head)
     lines = []
     for task, unit in (
         ("classification", "test error difference in points (%)"),
-        ("regression", "test RMSE difference relative to the baseline's (%)"),
+        ("regression", "test RMSE difference relative to the reference's (%)"),
     ):
         sub = diffs[diffs["task"] == task]
-        cols = [m for m in methods if m != baseline and m in set(sub["method"])]
+        cols = [m for m in methods if m in set(sub["method"])]
         if sub.empty or not cols:
             continue
+        best = baseline == "best"
+        name = "the best baseline" if best else f"`{baseline}`"
         lines += [
             "",
-            f"## {task}: against `{baseline}`, paired by repeat",
+            f"## {task}: against {name}, paired by repeat",
             "",
-            f"Cells: {unit}, mean ± standard error over repeats that share the "
-            f"split and seed (negative: better than `{baseline}`); ▼/▲ mark a "
-            "mean more than two standard errors below/above zero (not shown for a "
-            "single repeat).",
+            f"Cells: {unit}, negative: better than {name}; mean over the repeats "
+            "that share the split and seeds, [95% interval of the corrected "
+            "resampled t-test (Nadeau & Bengio, 2003)]. ▼/▲: better/worse after a "
+            f"Holm correction over the table's {int(sub['p'].notna().sum())} "
+            "tested cells (an interval that excludes 0 without a mark did not "
+            "survive it); none with a single repeat."
+            + (
+                " The best baseline is the method that does not mix with the "
+                "lowest mean test score on the dataset, chosen on the test "
+                "results: a choice that favours it."
+                if best
+                else ""
+            ),
             "",
-            "| dataset | " + " | ".join(cols) + " |",
-            "|" + "---|" * (len(cols) + 1),
+            "| dataset | "
+            + ("best baseline | " if best else "")
+            + " | ".join(cols)
+            + " |",
+            "|" + "---|" * (len(cols) + 1 + best),
         ]
         noisy = sub["label_noise"].nunique() > 1
         for dataset, noise in sub[["dataset", "label_noise"]].drop_duplicates().values:
             here = sub[(sub["dataset"] == dataset) & (sub["label_noise"] == noise)]
+            reference = here["reference"].iloc[0]
             here = here.set_index("method")
             cells = [_label(dataset, noise, noisy)]
+            if best:
+                cells.append(f"`{reference}`")
             for m in cols:
-                if m not in here.index:
-                    cells.append("n/a" if (dataset, m) in skipped else "—")
-                    continue
-                mean, se = here.loc[m, "mean"], here.loc[m, "se"]
-                mark = ""
-                if here.loc[m, "count"] > 1:  # one repeat has no error to compare
-                    mark = " ▼" if mean < -2 * se else " ▲" if mean > 2 * se else ""
-                cells.append(f"{mean:+.1f} ± {se:.1f}{mark}")
+                if m in here.index:
+                    cells.append(_diff_cell(here.loc[m]))
+                elif m == reference:
+                    cells.append("(reference)")
+                else:
+                    cells.append("n/a" if _skipped(skipped, dataset, m) else "—")
             lines.append("| " + " | ".join(cells) + " |")
-        lines += [
-            "",
-            f"| method | better than `{baseline}` (clearly) | worse (clearly) | "
-            + ("cells |" if noisy else "datasets |"),
-            "|---|---|---|---|",
-        ]
-        for m in cols:
-            d = sub[sub["method"] == m]
-            better, worse = int((d["mean"] < 0).sum()), int((d["mean"] > 0).sum())
-            several = d["count"] > 1
-            clear_b = int((several & (d["mean"] < -2 * d["se"])).sum())
-            clear_w = int((several & (d["mean"] > 2 * d["se"])).sum())
-            lines.append(
-                f"| `{m}` | {better} ({clear_b}) | {worse} ({clear_w}) | {len(d)} |"
-            )
+        lines += _win_tie_loss(sub, cols, "cells" if noisy else "datasets")
     return lines
+
+
+def _skipped(skipped, dataset: str, method: str) -> bool:
+    return (dataset, method) in skipped or (None, method) in skipped
 
 
 def _noise_rates(rows: list[dict]) -> list[str]:
@@ -261,24 +382,61 @@ def _noise_rates(rows: list[dict]) -> list[str]:
 
 
 def _chosen_alphas(rows: list[dict]) -> list[str]:
-    cv = [r for r in rows if r.get("method") == "mixup-cv"]
-    if not cv:
+    """What each tuned method chose on its inner folds, counted over repeats."""
+    tuned = [r for r in rows if r.get("kind") == "run" and r.get("best_params")]
+    tuned += [
+        r | {"best_params": {"alpha": r["alpha"]}}
+        for r in rows
+        if r.get("method") == "mixup-cv" and "best_params" not in r
+    ]  # results written before best_params was recorded
+    if not tuned:
         return []
-    lines = ["", "### alpha chosen by inner cross-validation (count per repeat)", ""]
-    lines += ["| dataset | chosen alpha |", "|---|---|"]
-    df = pd.DataFrame(cv)
-    for dataset, group in df.groupby("dataset", sort=False):
-        counts = group["alpha"].value_counts().sort_index()
-        lines.append(
-            f"| {dataset} | "
-            + ", ".join(f"{a:g} ×{n}" for a, n in counts.items())
-            + " |"
-        )
+    lines = ["", "### settings chosen by inner cross-validation (count per repeat)"]
+    df = pd.DataFrame(tuned)
+    df["chosen"] = df["best_params"].map(
+        lambda p: ", ".join(f"{k}={v:g}" for k, v in sorted(p.items()))
+    )
+    for method, by_method in df.groupby("method", sort=False):
+        lines += ["", f"`{method}`:", "", "| dataset | chosen |", "|---|---|"]
+        for dataset, group in by_method.groupby("dataset", sort=False):
+            counts = group["chosen"].value_counts().sort_index()
+            lines.append(
+                f"| {dataset} | "
+                + "; ".join(f"{c} ×{n}" for c, n in counts.items())
+                + " |"
+            )
     return lines
 
 
+def _provenance(head: dict) -> list[str]:
+    """The report's first lines about the code that ran."""
+    revision = head.get("skmixup_source")
+    if head.get("dirty"):
+        return [
+            f"**Dirty tree: run with `--allow-dirty` on uncommitted changes to "
+            f"{revision}; no commit reproduces these numbers.**",
+            "",
+        ]
+    if revision is None:
+        return ["Source revision: not recorded.", ""]
+    return [f"Source revision: {revision}.", ""]
+
+
+def _reasons(head: dict) -> list[str]:
+    """Why the n/a cells are empty, one line per reason."""
+    reasons: dict[str, list[str]] = {}
+    for s in head.get("skipped", ()):
+        if "method" in s:
+            reasons.setdefault(s["reason"], []).append(s["method"])
+    return [
+        f"n/a: {', '.join(sorted(set(methods)))}: {reason}; not run."
+        for reason, methods in reasons.items()
+    ]
+
+
 def markdown(rows: list[dict], head: dict) -> str:
-    """The report: a table per metric, ERM win counts, chosen alphas."""
+    """The report: a table per metric, paired comparisons with ERM and the best
+    baseline (each ending with win/tie/loss counts), chosen settings."""
     suite = head["suite"]
     stats = summary(rows)
     methods = list(dict.fromkeys(suite["methods"]))
@@ -291,6 +449,7 @@ def markdown(rows: list[dict], head: dict) -> str:
     lines = [
         f"# skmixup-bench: suite `{suite['name']}`",
         "",
+        *_provenance(head),
         f"{suite['description']}.",
         "",
         f"Command: `{' '.join(head['command'])}`  ",
@@ -301,7 +460,8 @@ def markdown(rows: list[dict], head: dict) -> str:
             if "rmse" in set(stats.metric)
             else ""
         )
-        + ".  ",
+        + ". Each metric table ends with wins/ties/losses against `erm` on that "
+        "metric (corrected resampled t-test, Holm over the table's cells).  ",
         "Versions: "
         + ", ".join(f"{k} {v}" for k, v in head["versions"].items() if v)
         + ".",
@@ -315,48 +475,94 @@ def markdown(rows: list[dict], head: dict) -> str:
             specs.insert(0, ("rmse", "Test RMSE, mean ± standard error", 1, "sig3"))
         present = set(t_stats["metric"])
         specs = [spec for spec in [*specs, *_TIMES] if spec[0] in present]
-        for i, (metric, title, scale, fmt) in enumerate(specs):
+        t_rows = [r for r in rows if r.get("task") == task]
+        for metric, title, scale, fmt in specs:
             spread = "se" if "standard error" in title else "std"
             refs = published if metric in ("error", "rmse") else {}
             lines += ["", f"## {task}: {title}", ""]
             lines += _table(
                 t_stats, metric, scale, fmt, methods, refs, spread, skipped, noisy
             )
-            if i == 0:
-                lines += ["", *_wins(t_stats, metric, methods)]
-    if skipped:
-        lines += [
-            "",
-            "n/a: the method is defined for the other task only "
-            "(" + ", ".join(sorted({m for _, m in skipped})) + "); not run.",
-        ]
+            if metric not in ("fit_seconds", "predict_seconds") and "erm" in methods:
+                # The main metrics as the paired sections test them.
+                main = None if metric in ("error", "rmse") else metric
+                diffs = paired(t_rows, "erm", metric=main, head=head)
+                others = [m for m in methods if m != "erm"]
+                lines += _win_tie_loss(diffs, others, "vs `erm`: cells")
+    lines += ["", *_reasons(head)] if skipped else []
     lines += _noise_rates(rows)
-    if any(m.partition("@")[0] in VARIANTS for m in methods):
-        baselines = ["erm"]
-        if not noisy:  # the variants' own alpha, for the ablation
-            baselines.append(f"mixup-{suite.get('variant_alpha', 1.0)}")
-        for baseline in baselines:
-            if baseline in methods:
-                lines += _paired_section(rows, baseline, methods, skipped)
+    for baseline in ("erm", "best"):
+        if baseline == "erm" and "erm" not in methods:
+            continue
+        lines += _paired_section(rows, baseline, methods, skipped, head)
+    if any(m.partition("@")[0] in VARIANTS for m in methods) and not noisy:
+        # The variants' own alpha, for the ablation.
+        plain = f"mixup-{suite.get('variant_alpha', 1.0)}"
+        if plain in methods:
+            lines += _paired_section(rows, plain, methods, skipped, head)
     lines += _chosen_alphas(rows)
     return "\n".join(lines) + "\n"
 
 
+_DPI = 150
+
+
 def _grid(plt, n: int, height: float = 2.8):
+    """A grid of ``n`` panels, three a row; one panel is still a readable size."""
     n_cols = min(3, n)
     n_rows = math.ceil(n / n_cols)
     fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(3.6 * n_cols, height * n_rows), squeeze=False
+        n_rows,
+        n_cols,
+        figsize=(max(6.4, 3.6 * n_cols), max(4.2, height * n_rows + 0.8)),
+        squeeze=False,
     )
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     return fig, axes
 
 
+def _colours(methods: list[str]) -> dict[str, tuple]:
+    """One colour per method, in the suite's order; ERM grey, baselines after
+    the mixup methods so that none shares a mixup method's colour."""
+    import matplotlib
+
+    mixup = [m for m in methods if m != "erm" and is_mixup(m)]
+    other = [m for m in methods if m != "erm" and not is_mixup(m)]
+    palette = matplotlib.colormaps["tab20"].colors
+    # tab20's even entries first: strong colours before their light twins, and
+    # tab20's greys (14, 15) kept for ERM.
+    order = [i for i in (*range(0, 20, 2), *range(1, 20, 2)) if i not in (14, 15)]
+    colours = {"erm": palette[14]}
+    for i, m in enumerate(mixup + other):
+        colours[m] = palette[order[i % len(order)]]
+    return colours
+
+
+def _legend(fig, colours: dict[str, tuple], methods: list[str]) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colours[m], label=m) for m in methods if m in colours]
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=min(len(handles), 5),
+        fontsize=7,
+        frameon=False,
+    )
+
+
+def _lower(mean, spread):
+    """Error bars that stop at 0: an error or RMSE is never negative."""
+    mean, spread = np.asarray(mean, dtype=float), np.asarray(spread, dtype=float)
+    return np.vstack([np.minimum(spread, np.maximum(mean, 0)), spread])
+
+
 def _noise_curves(plt, stats: pd.DataFrame, out_dir: Path) -> Path:
     """Test error against the share of corrupted training labels, per method."""
     main = stats[stats["metric"] == "error"]
     datasets = list(main["dataset"].unique())
+    colours = _colours(list(main["method"].unique()))
     fig, axes = _grid(plt, len(datasets), 3.0)
     for ax, dataset in zip(axes.flat, datasets, strict=False):
         sub = main[main["dataset"] == dataset]
@@ -364,22 +570,24 @@ def _noise_curves(plt, stats: pd.DataFrame, out_dir: Path) -> Path:
             ax.errorbar(
                 curve["label_noise"] * 100,
                 curve["mean"] * 100,
-                yerr=curve["se"] * 100,
+                yerr=_lower(curve["mean"] * 100, curve["se"] * 100),
                 marker="o",
                 markersize=3,
                 capsize=2,
+                color=colours[method],
                 label=method,
                 linestyle="--" if method.startswith("dropout") else "-",
             )
         ax.set_title(dataset, fontsize=9)
         ax.set_xlabel("training labels corrupted (%)", fontsize=8)
         ax.set_ylabel("clean test error (%)", fontsize=8)
+        ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
     axes.flat[0].legend(fontsize=6)
     fig.suptitle("test error vs label noise: mean ± standard error", fontsize=10)
     fig.tight_layout()
     path = out_dir / "noise_curve.png"
-    fig.savefig(path, dpi=72)
+    fig.savefig(path, dpi=_DPI)
     plt.close(fig)
     return path
 
@@ -400,24 +608,19 @@ def _variants_plot(
     diffs = _in_order(paired(rows, "erm"), methods)
     datasets = list(diffs["dataset"].unique())
     fig, axes = _grid(plt, len(datasets), 3.4)
+    verdict_colour = {"better": "#3a7", "worse": "#c44", "tie": "#999"}
     for ax, dataset in zip(axes.flat, datasets, strict=False):
         sub = diffs[diffs["dataset"] == dataset]
         y = np.arange(len(sub))
+        # One repeat has no interval: a bar without whiskers.
+        low = (sub["mean"] - sub["low"]).fillna(0.0)
+        high = (sub["high"] - sub["mean"]).fillna(0.0)
         ax.barh(
             y,
             sub["mean"],
-            xerr=sub["se"],
+            xerr=np.vstack([low, high]),
             capsize=2,
-            color=[
-                "#999"
-                if n < 2
-                else "#3a7"
-                if m < -2 * e
-                else "#c44"
-                if m > 2 * e
-                else "#999"
-                for m, e, n in zip(sub["mean"], sub["se"], sub["count"], strict=True)
-            ],
+            color=[verdict_colour[v] for v in sub["verdict"]],
         )
         ax.axvline(0, color="k", linewidth=0.6)
         ax.set_yticks(y, sub["method"])
@@ -428,14 +631,23 @@ def _variants_plot(
         )
         ax.set_title(dataset, fontsize=9)
         ax.tick_params(labelsize=7)
+    _legend(
+        fig,
+        {
+            "better than ERM": verdict_colour["better"],
+            "worse": verdict_colour["worse"],
+            "tie": verdict_colour["tie"],
+        },
+        ["better than ERM", "worse", "tie"],
+    )
     fig.suptitle(
-        "each method minus ERM, paired by repeat: mean ± standard error "
-        "(green/red: beyond 2 standard errors)",
+        "each method minus ERM, paired by repeat: mean and 95% interval of the "
+        "corrected resampled t-test (colour: verdict after Holm)",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    fig.tight_layout(rect=(0, 0.06, 1, 0.98))
     path = out_dir / "variants_vs_erm.png"
-    fig.savefig(path, dpi=72)
+    fig.savefig(path, dpi=_DPI)
     plt.close(fig)
     return path
 
@@ -446,7 +658,7 @@ def plots(
     """``erm_vs_mixup.png`` and ``alpha_curve.png`` (when there is a curve of
     three alphas or more); ``variants_vs_erm.png`` when variants ran; only
     ``noise_curve.png`` for a label-noise suite. Methods are drawn in the order
-    of ``methods`` (the suite's), if given."""
+    of ``methods`` (the suite's), if given, each in a colour of its own."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -466,75 +678,87 @@ def plots(
     datasets = list(main["dataset"].unique())
     if not datasets:
         return written
-    n_cols = min(3, len(datasets))
-    n_rows = math.ceil(len(datasets) / n_cols)
-    fig, axes = plt.subplots(
-        n_rows, n_cols, figsize=(3.6 * n_cols, 2.8 * n_rows), squeeze=False
-    )
+    present = list(dict.fromkeys([*(methods or []), *main["method"]]))
+    colours = _colours([m for m in present if m in set(main["method"])])
+    fig, axes = _grid(plt, len(datasets))
     for ax, dataset in zip(axes.flat, datasets, strict=False):
         sub = main[main["dataset"] == dataset]
         scale = 100.0 if sub["metric"].iloc[0] == "error" else 1.0
         ax.bar(
             range(len(sub)),
             sub["mean"] * scale,
-            yerr=sub["std"] * scale,
+            yerr=_lower(sub["mean"] * scale, sub["std"] * scale),
             capsize=3,
-            color=["#888" if m == "erm" else "#3a7" for m in sub["method"]],
+            color=[colours[m] for m in sub["method"]],
         )
         ax.set_xticks(range(len(sub)), sub["method"], rotation=45, ha="right")
         ax.set_title(dataset, fontsize=9)
         ax.set_ylabel("error (%)" if scale == 100 else "RMSE", fontsize=8)
+        ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(datasets) :]:
-        ax.axis("off")
-    fig.suptitle("ERM vs mixup: test mean ± std over repeats", fontsize=10)
-    fig.tight_layout()
+    _legend(fig, colours, list(colours))
+    fig.suptitle("test error or RMSE: mean ± std over repeats", fontsize=10)
+    n_legend_rows = math.ceil(len(colours) / 5)
+    fig.tight_layout(rect=(0, 0.035 * n_legend_rows + 0.02, 1, 1))
     written.append(out_dir / "erm_vs_mixup.png")
-    fig.savefig(written[-1], dpi=72)
+    fig.savefig(written[-1], dpi=_DPI)
     plt.close(fig)
 
     curves = _alpha_curves(rows)
     if curves:
-        fig, axes = plt.subplots(
-            n_rows, n_cols, figsize=(3.6 * n_cols, 2.6 * n_rows), squeeze=False
-        )
+        fig, axes = _grid(plt, len(datasets), 2.6)
         for ax, dataset in zip(axes.flat, datasets, strict=False):
             if dataset not in curves:
                 ax.axis("off")
                 continue
             label, curve = curves[dataset]
-            ax.errorbar(curve.index, curve["mean"], yerr=curve["std"], marker="o")
+            ax.errorbar(
+                curve.index,
+                curve["mean"],
+                yerr=_lower(curve["mean"], curve["std"]),
+                marker="o",
+                capsize=2,
+            )
             ax.set_xscale("symlog", linthresh=0.1)
             ax.set_title(dataset, fontsize=9)
             ax.set_xlabel("alpha", fontsize=8)
             ax.set_ylabel(label, fontsize=8)
             ax.tick_params(labelsize=7)
-        for ax in list(axes.flat)[len(datasets) :]:
-            ax.axis("off")
-        fig.suptitle("error against alpha (alpha = 0 is ERM)", fontsize=10)
+        fig.suptitle("error against alpha (alpha = 0 is ERM): mean ± std", fontsize=10)
         fig.tight_layout()
         written.append(out_dir / "alpha_curve.png")
-        fig.savefig(written[-1], dpi=72)
+        fig.savefig(written[-1], dpi=_DPI)
         plt.close(fig)
     return written
 
 
 def _alpha_curves(rows: list[dict]) -> dict[str, tuple[str, pd.DataFrame]]:
-    """Per dataset: test error vs the fixed alphas run, else inner-CV error."""
+    """Per dataset: test error vs the fixed alphas run, else inner-CV loss of the
+    alpha search."""
     runs = pd.DataFrame([r for r in rows if r.get("kind") == "run"])
     curves = {}
     for dataset, group in runs.groupby("dataset", sort=False):
         metric = "error" if group["task"].iloc[0] == "classification" else "rmse"
         scale = 100.0 if metric == "error" else 1.0
         fixed = group[group["method"].map(method_alpha).notna()]
+        search = group[group["method"].isin(["mixup-cv", "mixup-grid"])]
+        if "cv" in search:
+            search = search[search["cv"].notna()]
         if fixed["method"].nunique() >= 3:  # two points are no curve
             curve = fixed.groupby("alpha")[metric].agg(["mean", "std"]) * scale
             label = "test error (%)" if scale == 100 else "test RMSE"
-        elif "cv" in group and group["cv"].notna().any():
-            cv = pd.DataFrame(list(group["cv"].dropna())).astype(float) * scale
+        elif "cv" in search and len(search):
+            search = search[search["method"] == search["method"].iloc[0]]
+            # Inner-CV error (classification); 1 - R^2, or RMSE in results
+            # written before cv_metric was recorded (regression).
+            cv_metric = search["cv_metric"].iloc[0] if "cv_metric" in search else None
+            cv = pd.DataFrame(list(search["cv"])).astype(float)
             cv.columns = [float(c) for c in cv.columns]
+            if scale == 100:
+                cv, label = cv * 100, "inner-CV error (%)"
+            else:
+                label = "inner-CV 1 - R²" if cv_metric == "1-r2" else "inner-CV RMSE"
             curve = pd.DataFrame({"mean": cv.mean(), "std": cv.std()})
-            label = "inner-CV error (%)" if scale == 100 else "inner-CV RMSE"
         else:
             continue
         curves[dataset] = (label, curve.fillna(0.0).sort_index())

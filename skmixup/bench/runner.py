@@ -23,18 +23,34 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets
-from .suites import Suite, applies, method_alpha, skmixup_params
+from .suites import (
+    GRIDS,
+    Suite,
+    applies,
+    method_alpha,
+    missing_package,
+    skmixup_params,
+)
 
 __all__ = [
+    "PROTOCOL",
     "Context",
     "ResultsFile",
     "Run",
     "corrupt_labels",
     "execute",
+    "header",
     "plan",
     "run_all",
+    "run_seeds",
     "skipped",
+    "source_revision",
 ]
+
+# The version of how runs are made (splits, seeds, searches): results files of
+# another version are not resumed. 2: separate split and model seeds,
+# mixup-cv through MixupClassifierCV / MixupRegressorCV.
+PROTOCOL = 2
 
 
 @dataclass(frozen=True)
@@ -61,9 +77,23 @@ class Context:
     torch_threads: int = 1
 
 
-def run_seed(seed: int, repeat: int) -> int:
-    """The seed of repeat ``repeat``: its split and every model's random_state."""
-    return int(np.random.SeedSequence([seed, repeat]).generate_state(1)[0] >> 1)
+def run_seeds(seed: int, repeat: int) -> tuple[int, int]:
+    """The seeds of repeat ``repeat``: of its split, and of every model's
+    ``random_state`` and inner folds.
+
+    Two streams, so that changing how models draw leaves the splits as they were
+    (the split seed is the one a single seed had before).
+    """
+    split = np.random.SeedSequence([seed, repeat]).generate_state(1)[0] >> 1
+    model = np.random.SeedSequence([seed, repeat, 1]).generate_state(1)[0] >> 1
+    return int(split), int(model)
+
+
+def _n_test(ds: datasets.Dataset, test_size: float) -> int:
+    """Rows in the test part of the dataset's first split."""
+    if ds.splits:
+        return len(ds.splits[0][1])
+    return math.ceil(test_size * len(ds.y))  # as train_test_split rounds
 
 
 def _noise_levels(suite: Suite, task: str) -> tuple[float, ...]:
@@ -81,9 +111,13 @@ def plan(suite: Suite, specs: Iterable[str], ctx: Context) -> list[Run]:
     for spec in specs:
         ds = datasets.load(spec, ctx.data_dir, ctx.openml_cache)
         short = spec.split(":", 1)[1]
-        methods = [m for m in suite.methods if applies(m, ds.task)]
+        methods = [
+            m for m in suite.methods if applies(m, ds.task) and not missing_package(m)
+        ]
         levels = _noise_levels(suite, ds.task)
-        for repeat in range(suite.for_task(ds.task).n_repeats(short, len(ds.splits))):
+        protocol = suite.for_task(ds.task)
+        n_test = _n_test(ds, protocol.test_size)
+        for repeat in range(protocol.n_repeats(short, len(ds.splits), n_test)):
             runs.extend(
                 Run(spec, m, repeat, noise) for noise in levels for m in methods
             )
@@ -93,6 +127,17 @@ def plan(suite: Suite, specs: Iterable[str], ctx: Context) -> list[Run]:
 def skipped(suite: Suite, specs: Iterable[str], ctx: Context) -> list[dict]:
     """What :func:`plan` leaves out, and why: the report's "n/a" cells."""
     out = []
+    for method in suite.methods:
+        package = missing_package(method)
+        if package:
+            out.append(
+                {
+                    "dataset": None,
+                    "method": method,
+                    "reason": f"{package} is not installed (pip install "
+                    '"skmixup[peers]")',
+                }
+            )
     for spec in specs:
         ds = datasets.load(spec, ctx.data_dir, ctx.openml_cache)
         short = spec.split(":", 1)[1]
@@ -160,11 +205,24 @@ def _preprocessor(standardize: bool):
     )
 
 
+def _folds(task: str, suite: Suite, seed: int):
+    """The inner folds every tuned method of a run searches on."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    cls = StratifiedKFold if task == "classification" else KFold
+    return cls(suite.cv, shuffle=True, random_state=seed)
+
+
 def _estimator(method: str, task: str, suite: Suite, epochs: int, seed: int, ctx):
-    """The unfitted model (``mixup-cv``: the one its grid search clones)."""
+    """The unfitted model (for a grid search: the one the search clones)."""
     from sklearn import ensemble, neural_network
 
-    from skmixup import MixupClassifier, MixupRegressor
+    from skmixup import (
+        MixupClassifier,
+        MixupClassifierCV,
+        MixupRegressor,
+        MixupRegressorCV,
+    )
 
     clf = task == "classification"
     common = {
@@ -179,8 +237,16 @@ def _estimator(method: str, task: str, suite: Suite, epochs: int, seed: int, ctx
     if params is not None:
         return (MixupClassifier if clf else MixupRegressor)(**params, **common)
     if method == "mixup-cv":
-        return (MixupClassifier if clf else MixupRegressor)(**common)
-    if method == "sklearn-mlp":
+        return (MixupClassifierCV if clf else MixupRegressorCV)(
+            alphas=suite.alpha_grid, cv=_folds(task, suite, seed), **common
+        )
+    if method in ("mixup-grid", "dropout-cv"):
+        return (MixupClassifier if clf else MixupRegressor)(alpha=0.0, **common)
+    if method == "erm-wd-es":
+        return (MixupClassifier if clf else MixupRegressor)(
+            alpha=0.0, early_stopping=True, **common
+        )
+    if method in ("sklearn-mlp", "sklearn-mlp-cv"):
         cls = neural_network.MLPClassifier if clf else neural_network.MLPRegressor
         return cls(
             hidden_layer_sizes=suite.hidden_layer_sizes,
@@ -189,14 +255,68 @@ def _estimator(method: str, task: str, suite: Suite, epochs: int, seed: int, ctx
             max_iter=epochs,
             random_state=seed,
         )
-    if method == "hgb":
+    if method in ("hgb", "hgb-cv"):
         cls = (
             ensemble.HistGradientBoostingClassifier
             if clf
             else ensemble.HistGradientBoostingRegressor
         )
         return cls(random_state=seed)
+    if method in ("realmlp", "tabm", "xgboost-cv"):
+        from . import peers
+
+        return peers.estimator(method, task, seed, ctx.device)
     raise ValueError(f"unknown method {method!r}")
+
+
+def _search(method: str, pipeline, task: str, suite: Suite, seed: int):
+    """``pipeline`` as ``method`` fits it: itself, or a grid search over its last
+    step on the run's inner folds, scored as the CV estimators score (accuracy or
+    R^2: each estimator's default ``score``)."""
+    from sklearn.model_selection import GridSearchCV
+
+    if method not in GRIDS:
+        return pipeline
+    grid = GRIDS[method] or {"alpha": suite.alpha_grid}
+    step, last = pipeline.steps[-1]
+    if hasattr(last, "estimator"):  # a wrapper (peers.LabelEncoded): its inner one
+        step = f"{step}__estimator"
+    return GridSearchCV(
+        pipeline,
+        {f"{step}__{name}": list(values) for name, values in grid.items()},
+        cv=_folds(task, suite, seed),
+    )
+
+
+def _tuning(method: str, model, clf: bool) -> dict:
+    """What a tuned method chose, and its inner-CV loss (1 - score) per choice."""
+    if method == "mixup-cv":
+        search = model.steps[-1][1]
+        chosen = {"alpha": float(search.alpha_)}
+        candidates = [{"alpha": a} for a in search.alphas]
+        scores = search.cv_results_["mean_test_score"]
+    elif method in GRIDS:
+        chosen = {k.rpartition("__")[2]: v for k, v in model.best_params_.items()}
+        candidates = [
+            {k.rpartition("__")[2]: v for k, v in c.items()}
+            for c in model.cv_results_["params"]
+        ]
+        scores = model.cv_results_["mean_test_score"]
+    else:
+        return {}
+    out: dict = {"best_params": chosen, "cv_metric": "error" if clf else "1-r2"}
+    if list(candidates[0]) == ["alpha"] and method.startswith("mixup-"):
+        out["alpha"] = chosen["alpha"]
+        out["cv"] = {
+            str(c["alpha"]): float(1 - s)
+            for c, s in zip(candidates, scores, strict=True)
+        }
+    else:
+        out["cv"] = {
+            ", ".join(f"{k}={v:g}" for k, v in c.items()): float(1 - s)
+            for c, s in zip(candidates, scores, strict=True)
+        }
+    return out
 
 
 def _split(ds: datasets.Dataset, repeat: int, seed: int, test_size: float):
@@ -278,35 +398,24 @@ def execute(run: Run, suite: Suite, ctx: Context) -> dict:
 
 
 def _execute(run: Run, suite: Suite, ctx: Context) -> dict:
-    from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
     from sklearn.pipeline import make_pipeline
 
     ds = datasets.load(run.dataset, ctx.data_dir, ctx.openml_cache)
     suite = suite.for_task(ds.task)
-    seed = run_seed(ctx.seed, run.repeat)
-    train, test, split_kind = _split(ds, run.repeat, seed, suite.test_size)
+    split_seed, model_seed = run_seeds(ctx.seed, run.repeat)
+    train, test, split_kind = _split(ds, run.repeat, split_seed, suite.test_size)
     epochs = suite.epochs(len(train))
     model = make_pipeline(
         _preprocessor(suite.standardize),
-        _estimator(run.method, ds.task, suite, epochs, seed, ctx),
+        _estimator(run.method, ds.task, suite, epochs, model_seed, ctx),
     )
+    model = _search(run.method, model, ds.task, suite, model_seed)
     clf = ds.task == "classification"
-    if run.method == "mixup-cv":
-        folds = (StratifiedKFold if clf else KFold)(
-            suite.cv, shuffle=True, random_state=seed
-        )
-        step = model.steps[-1][0]
-        model = GridSearchCV(
-            model,
-            {f"{step}__alpha": list(suite.alpha_grid)},
-            scoring="accuracy" if clf else "neg_root_mean_squared_error",
-            cv=folds,
-        )
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
     y_train, y_test = ds.y[train], ds.y[test]
     clean_train = y_train
     if run.noise:
-        y_train, _ = corrupt_labels(y_train, run.noise, seed)
+        y_train, _ = corrupt_labels(y_train, run.noise, split_seed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
@@ -324,7 +433,8 @@ def _execute(run: Run, suite: Suite, ctx: Context) -> dict:
         "task": ds.task,
         "method": run.method,
         "repeat": run.repeat,
-        "seed": seed,
+        "split_seed": split_seed,
+        "model_seed": model_seed,
         "split": split_kind,
         "n_train": len(train),
         "n_test": len(test),
@@ -356,14 +466,7 @@ def _execute(run: Run, suite: Suite, ctx: Context) -> dict:
     else:
         row["rmse"] = float(np.sqrt(np.mean((out - y_test) ** 2)))
         row["mae"] = float(np.mean(np.abs(out - y_test)))
-    if run.method == "mixup-cv":
-        row["alpha"] = float(model.best_params_[f"{step}__alpha"])
-        scores = model.cv_results_["mean_test_score"]
-        # Inner-CV error (classification) or RMSE (regression) per alpha.
-        row["cv"] = {
-            str(a): float(1 - s if clf else -s)
-            for a, s in zip(suite.alpha_grid, scores, strict=True)
-        }
+    row.update(_tuning(run.method, model, clf))
     row["fit_seconds"] = round(fit_seconds, 4)
     row["predict_seconds"] = round(predict_seconds, 4)
     row["warnings"] = sorted(
@@ -488,14 +591,17 @@ def header(suite: Suite, ctx: Context, command: list[str], specs: list[str]) -> 
             versions[package] = None
     import platform
 
+    revision, dirty = source_revision()
     return {
         "kind": "header",
+        "protocol": PROTOCOL,
         "command": command,
         "suite": suite.as_dict(),
         "datasets": specs,
         "context": asdict(ctx),
         "versions": versions,
-        "skmixup_source": _source_revision(),
+        "skmixup_source": revision,
+        "dirty": dirty,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
@@ -503,30 +609,57 @@ def header(suite: Suite, ctx: Context, command: list[str], specs: list[str]) -> 
     }
 
 
-def _source_revision() -> str | None:
-    """``git describe --always --dirty`` of a source checkout, else None."""
+# What decides the numbers: the package and its declared dependencies. Results
+# written into the checkout (benchmarks/results/) do not make a tree dirty, so a
+# committed suite can be resumed in place.
+_SOURCE_PATHS = ("skmixup", "pyproject.toml")
+
+
+def source_revision(root: Path | None = None) -> tuple[str | None, bool | None]:
+    """``git describe --always`` of the source checkout and whether its package
+    source has changes (tracked or untracked, ``-dirty`` in the revision);
+    ``(None, None)`` outside a git checkout, as for an installed package."""
     import subprocess
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[2] if root is None else Path(root)
     if not (root / ".git").exists():
-        return None
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty"],
+        return None, None
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
             capture_output=True,
             text=True,
-            timeout=10,
-        )
+            timeout=30,
+            check=True,
+        ).stdout.strip()
+
+    try:
+        revision = git("describe", "--always")
+        dirty = bool(git("status", "--porcelain", "--", *_SOURCE_PATHS))
     except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None
+        return None, None
+    return (revision + "-dirty" if dirty else revision) or None, dirty
 
 
 def fingerprint(record: dict) -> dict:
     """What must match to resume: the protocol, not its wording, datasets or repeats."""
     # from_dict fills fields added since the record was written with defaults.
     suite = Suite.from_dict(record["suite"]).as_dict()
-    ignored = ("description", "datasets", "repeats")
+    ignored = ("description", "datasets", "repeats", "small_test_repeats")
     suite = {k: v for k, v in suite.items() if k not in ignored}
-    # JSON turns tuples into lists; compare in that form.
-    return json.loads(json.dumps({"suite": suite, "seed": record["context"]["seed"]}))
+    suite["task_settings"] = {
+        task: {k: v for k, v in settings.items() if k not in ignored}
+        for task, settings in suite["task_settings"].items()
+    }
+    # JSON turns tuples into lists; compare in that form. Files written before
+    # the protocol was recorded are version 1.
+    return json.loads(
+        json.dumps(
+            {
+                "suite": suite,
+                "seed": record["context"]["seed"],
+                "protocol": record.get("protocol", 1),
+            }
+        )
+    )

@@ -5,11 +5,23 @@ Methods are named by strings:
 * ``erm``: :class:`~skmixup.MixupClassifier` / :class:`~skmixup.MixupRegressor`
   with ``alpha=0`` (plain empirical risk minimisation);
 * ``mixup-<alpha>``: the same network with a fixed ``alpha``, e.g. ``mixup-0.4``;
-* ``mixup-cv``: ``alpha`` chosen from the suite's ``alpha_grid`` (which includes 0)
-  by inner cross-validation (:class:`~sklearn.model_selection.GridSearchCV`);
-* ``sklearn-mlp``: scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` with the same
-  hidden layers, batch size and epochs, its other settings left at their defaults;
-* ``hgb``: ``HistGradientBoostingClassifier`` / ``Regressor`` with defaults;
+* ``mixup-cv``: :class:`~skmixup.MixupClassifierCV` / :class:`~skmixup.MixupRegressorCV`
+  choosing ``alpha`` from the suite's ``alpha_grid`` (which includes 0) on the
+  suite's ``cv`` inner folds, scored by accuracy or R^2;
+* ``mixup-grid``: the same search as :class:`~sklearn.model_selection.GridSearchCV`
+  over the plain estimator, with the same folds and scoring (what ``mixup-cv`` was
+  in results written before the two were told apart);
+* the baselines, each tuned on the same inner folds with a grid about the size of
+  ``alpha_grid`` (see :data:`GRIDS`): ``hgb-cv`` (histogram gradient boosting),
+  ``sklearn-mlp-cv`` (scikit-learn's MLP, the same layers, batch and epochs, over
+  its L2 ``alpha``), ``erm-wd-es`` (``erm`` with early stopping, over
+  ``weight_decay``) and ``dropout-cv`` (``erm`` over ``dropout``);
+  ``hgb`` and ``sklearn-mlp`` are the untuned ones, at their defaults;
+* peer methods that run when their package is installed (``pip install
+  "skmixup[peers]"``), else the plan skips them with a note: ``realmlp``
+  (pytabkit's RealMLP with its tuned defaults), ``tabm`` (pytabkit's TabM, also
+  with its defaults; see :mod:`skmixup.bench.peers`) and ``xgboost-cv`` (XGBoost
+  over a small grid);
 * a name in :data:`VARIANTS` (``knn``, ``samplepairing``, ``dropout-0.5``, ...): the
   skmixup network with that variant's parameters, at the suite's ``variant_alpha``
   unless the variant fixes its own; ``<variant>@<alpha>`` sets the alpha, e.g.
@@ -25,6 +37,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 __all__ = [
+    "GRIDS",
+    "PEERS",
     "PUBLISHED",
     "SUITES",
     "VARIANTS",
@@ -32,7 +46,9 @@ __all__ = [
     "Variant",
     "applies",
     "check_method",
+    "is_mixup",
     "method_alpha",
+    "missing_package",
     "skmixup_params",
 ]
 
@@ -42,9 +58,9 @@ class Suite:
     """One benchmark protocol.
 
     Each (dataset, method, repeat) is one run. A repeat is a fresh random
-    train/test split (``test_size``, stratified when possible) and seed, shared by
-    every method, so methods are compared on the same splits; datasets with
-    predefined splits use split number ``repeat`` instead.
+    train/test split (``test_size``, stratified when possible) and a model seed,
+    both shared by every method, so methods are compared on the same splits;
+    datasets with predefined splits use split number ``repeat`` instead.
     """
 
     name: str
@@ -66,6 +82,9 @@ class Suite:
     standardize: bool = True
     # Datasets that use fewer predefined splits than `repeats`, and how many.
     max_splits: tuple[tuple[str, int], ...] = ()
+    # Repeats of a dataset whose test part has under 100 rows, where one split's
+    # error moves in steps of over 1 point; 0: `repeats`.
+    small_test_repeats: int = 0
     # The alpha of the VARIANTS methods that do not fix their own.
     variant_alpha: float = 1.0
     # Shares of the training labels replaced by a random class, one level per run
@@ -83,9 +102,14 @@ class Suite:
         wanted = math.ceil(self.target_steps / per_epoch)
         return max(self.min_epochs, min(self.max_epochs, wanted))
 
-    def n_repeats(self, dataset: str, n_splits: int) -> int:
-        """Repeats of ``dataset``, which has ``n_splits`` predefined splits (or 0)."""
-        n = self.repeats if not n_splits else min(self.repeats, n_splits)
+    def n_repeats(self, dataset: str, n_splits: int, n_test: int = 100) -> int:
+        """Repeats of ``dataset``, which has ``n_splits`` predefined splits (or 0)
+        and a test part of ``n_test`` rows."""
+        n = self.repeats
+        if n_test < 100 and self.small_test_repeats:
+            n = self.small_test_repeats
+        if n_splits:
+            n = min(n, n_splits)
         return min(n, dict(self.max_splits).get(dataset, n))
 
     def for_task(self, task: str) -> Suite:
@@ -95,6 +119,19 @@ class Suite:
 
     def with_overrides(self, **changes) -> Suite:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def with_repeats(self, n: int) -> Suite:
+        """The suite with ``n`` repeats on every dataset and task (``--repeats``)."""
+        dropped = ("repeats", "small_test_repeats")
+        return replace(
+            self,
+            repeats=n,
+            small_test_repeats=0,
+            task_settings=tuple(
+                (task, tuple((k, v) for k, v in settings if k not in dropped))
+                for task, settings in self.task_settings
+            ),
+        )
 
     def with_max_epochs(self, cap: int) -> Suite:
         """The suite with every task's epochs capped at ``cap`` (``--max-epochs``)."""
@@ -142,13 +179,59 @@ class Suite:
         return cls(**data)
 
 
+# The baselines' grids, searched on the same inner folds as mixup-cv's alpha_grid
+# (4 values): about as many fits per run. hgb-cv gets 8, as its fits take a
+# fraction of a network's.
+GRIDS: dict[str, dict[str, tuple]] = {
+    "mixup-grid": {},  # the suite's alpha_grid
+    "hgb-cv": {
+        "learning_rate": (0.05, 0.1),
+        "min_samples_leaf": (5, 20),
+        "l2_regularization": (0.0, 1.0),
+    },
+    "sklearn-mlp-cv": {"alpha": (1e-4, 1e-3, 1e-2, 1e-1)},
+    "erm-wd-es": {"weight_decay": (0.0, 1e-4, 1e-3, 1e-2)},
+    "dropout-cv": {"dropout": (0.0, 0.1, 0.2, 0.5)},
+    "xgboost-cv": {"learning_rate": (0.05, 0.3), "max_depth": (3, 6)},
+}
+# Optional methods and the package each needs (the "peers" extra).
+# TabM through pytabkit's scikit-learn wrapper: the tabm package has none.
+PEERS: dict[str, str] = {
+    "realmlp": "pytabkit",
+    "tabm": "pytabkit",
+    "xgboost-cv": "xgboost",
+}
+_BASELINES = (
+    "hgb", "sklearn-mlp", "hgb-cv", "sklearn-mlp-cv", "erm-wd-es", "dropout-cv",
+)  # fmt: skip
+
+
 def method_alpha(method: str) -> float | None:
     """The fixed ``alpha`` of an ``erm``/``mixup-<alpha>`` method, else None."""
     if method == "erm":
         return 0.0
-    if method.startswith("mixup-") and method != "mixup-cv":
+    if method.startswith("mixup-") and method not in ("mixup-cv", "mixup-grid"):
         return float(method.removeprefix("mixup-"))
     return None
+
+
+def is_mixup(method: str, variant_alpha: float = 1.0) -> bool:
+    """Whether ``method`` mixes: the report's "best baseline" is the best other one.
+
+    The alpha searches count as mixup even where they choose 0.
+    """
+    if method in ("mixup-cv", "mixup-grid"):
+        return True
+    params = skmixup_params(method, variant_alpha, 1)
+    return params is not None and params["alpha"] > 0
+
+
+def missing_package(method: str) -> str | None:
+    """The package ``method`` needs and cannot import, else None."""
+    from importlib.util import find_spec
+
+    package = PEERS.get(method)
+    return package if package and find_spec(package) is None else None
 
 
 @dataclass(frozen=True)
@@ -241,7 +324,7 @@ def _variant(method: str) -> tuple[Variant | None, float | None]:
 
 def check_method(method: str) -> None:
     """Raise ValueError, naming the choices, if ``method`` is not a known method."""
-    if method in ("erm", "mixup-cv", "sklearn-mlp", "hgb"):
+    if method in ("erm", "mixup-cv", *GRIDS, *_BASELINES, *PEERS):
         return
     if method.startswith("mixup-"):
         try:
@@ -253,8 +336,9 @@ def check_method(method: str) -> None:
         return
     raise ValueError(
         f"unknown method {method!r}; use erm, mixup-ALPHA (ALPHA >= 0), mixup-cv, "
-        f"sklearn-mlp, hgb, or a variant ({', '.join(VARIANTS)}), optionally as "
-        "VARIANT@ALPHA"
+        f"mixup-grid, a baseline ({', '.join(_BASELINES)}), a peer "
+        f"({', '.join(PEERS)}), or a variant ({', '.join(VARIANTS)}), optionally "
+        "as VARIANT@ALPHA"
     )
 
 
@@ -300,16 +384,28 @@ BUILTIN_DATASETS = (
     "sklearn:diabetes",
 )
 
+# Protocol: a classification set runs at least 10 random splits, 20 where its
+# test part has under 100 rows; a regression set runs the 20 standard splits of
+# Hernandez-Lobato & Adams (protein has 5).
+_CLASSIFICATION_REPEATS = {"repeats": 10, "small_test_repeats": 20}
+_BASELINE_METHODS = (
+    "hgb-cv", "sklearn-mlp-cv", "erm-wd-es", "dropout-cv", "realmlp", "tabm",
+    "xgboost-cv",
+)  # fmt: skip
+
 SUITES: dict[str, Suite] = {
     "default": Suite(
         name="default",
         description=(
             "scikit-learn's bundled UCI-origin sets; ERM vs mixup at three alphas "
-            "and gradient boosting; runs offline in a few minutes"
+            "and gradient boosting (defaults); 10 repeats; runs offline in a few "
+            "minutes"
         ),
         datasets=BUILTIN_DATASETS,
         methods=("erm", "mixup-0.1", "mixup-0.4", "mixup-1.0", "hgb"),
-        repeats=5,
+        # 10 repeats everywhere, not 20 on the small test sets (iris, wine,
+        # diabetes): that would make the laptop job about three times as long.
+        repeats=10,
         max_epochs=200,
         min_epochs=20,
         target_steps=1500,
@@ -319,11 +415,12 @@ SUITES: dict[str, Suite] = {
         name="paper",
         description=(
             "Zhang et al. (2018), Table 4: 2x128 ReLU MLP, Adam (lr 1e-3), 10 "
-            "epochs, batch 16; ERM vs mixup (alpha=1.0 is the declared headline)"
+            "epochs, batch 16; ERM vs mixup (alpha=1.0 is the declared headline); "
+            "10 repeats, 20 where the test part has under 100 rows"
         ),
         datasets=PAPER_DATASETS,
         methods=("erm", "mixup-0.1", "mixup-0.2", "mixup-0.4", "mixup-1.0"),
-        repeats=10,
+        **_CLASSIFICATION_REPEATS,
         max_epochs=10,
         min_epochs=10,
         target_steps=0,
@@ -332,12 +429,16 @@ SUITES: dict[str, Suite] = {
     "tuned": Suite(
         name="tuned",
         description=(
-            "alpha chosen by 3-fold inner CV from {0, 0.1, 0.4, 1.0}, against ERM, "
-            "scikit-learn's MLP (same layers, batch and epochs) and gradient boosting"
+            "alpha chosen by 3-fold inner CV from {0, 0.1, 0.4, 1.0} "
+            "(MixupClassifierCV), against ERM and baselines tuned on the same "
+            "folds with grids of similar size: gradient boosting, scikit-learn's "
+            "MLP, ERM with weight decay and early stopping, dropout, and RealMLP, "
+            "TabM and XGBoost where installed; 10 repeats, 20 where the test part "
+            "has under 100 rows"
         ),
         datasets=PAPER_DATASETS,
-        methods=("erm", "mixup-cv", "sklearn-mlp", "hgb"),
-        repeats=5,
+        methods=("erm", "mixup-cv", *_BASELINE_METHODS),
+        **_CLASSIFICATION_REPEATS,
         max_epochs=200,
         min_epochs=20,
         target_steps=3000,
@@ -346,11 +447,13 @@ SUITES: dict[str, Suite] = {
     "uci-regression": Suite(
         name="uci-regression",
         description=(
-            "Hernandez-Lobato & Adams (2015) regression suite on its fixed splits; "
-            "ERM vs mixup; RMSE next to MC dropout's published numbers"
+            "Hernandez-Lobato & Adams (2015) regression suite on its 20 fixed "
+            "splits (protein 5); ERM vs mixup, fixed and chosen by inner CV "
+            "(MixupRegressorCV), against tuned baselines as in the tuned suite; "
+            "RMSE next to MC dropout's published numbers"
         ),
         datasets=UCI_REGRESSION,
-        methods=("erm", "mixup-0.1", "mixup-0.4"),
+        methods=("erm", "mixup-0.1", "mixup-0.4", "mixup-cv", *_BASELINE_METHODS),
         repeats=20,
         max_epochs=400,
         min_epochs=40,
@@ -360,13 +463,14 @@ SUITES: dict[str, Suite] = {
     ),
 }
 # The two halves of `ablation` and their protocols: classification as in `paper`,
-# regression as in `uci-regression` (fewer splits).
+# regression as in `uci-regression`.
 _REGRESSION_PROTOCOL = (
     ("max_epochs", 400),
     ("min_epochs", 40),
     ("target_steps", 5000),
     ("batch_size", 64),
     ("test_size", 0.1),
+    ("repeats", 20),
 )
 _ABLATION_METHODS = (
     "erm", "mixup-1.0", "samplepairing", "same-class", "knn", "c-mixup",
@@ -384,21 +488,18 @@ SUITES["ablation"] = Suite(
         "what is mixed and when, mixup with dropout; listed in "
         "skmixup.bench.suites.VARIANTS) against ERM and plain mixup, all at alpha=1.0 "
         "unless fixed by the variant; classification: the paper suite's protocol "
-        "(batch 16, 10 epochs), 5 repeats; regression: the uci-regression "
-        "protocol on its first 3 splits (protein 1)"
+        "(batch 16, 10 epochs, 10 repeats, 20 where the test part has under 100 "
+        "rows); regression: the uci-regression protocol on its 20 splits "
+        "(protein 5)"
     ),
     datasets=PAPER_DATASETS + UCI_REGRESSION,
     methods=_ABLATION_METHODS,
-    repeats=5,
+    **_CLASSIFICATION_REPEATS,
     max_epochs=10,
     min_epochs=10,
     target_steps=0,
     batch_size=16,
     variant_alpha=1.0,
-    # For time (about 20 min on 2 cores): 3 splits per regression set, and one
-    # for protein, where c-mixup alone fits for minutes.
-    max_splits=tuple((d.split(":")[1], 3) for d in UCI_REGRESSION if d != "uci:protein")
-    + (("protein", 1),),
     task_settings=(("regression", _REGRESSION_PROTOCOL),),
 )
 SUITES["label-noise"] = Suite(
@@ -407,14 +508,15 @@ SUITES["label-noise"] = Suite(
         "Zhang et al. (2018), Sec. 3.4 on tables: 0/20/50/80% of the training "
         "labels replaced by a uniformly random class, clean test labels; ERM, "
         "mixup at four alphas, plain dropout and mixup+dropout; batch 32, about "
-        "3000 steps (10-100 epochs), 4 repeats"
+        "3000 steps (10-100 epochs), 10 repeats, 20 where the test part has "
+        "under 100 rows"
     ),
     datasets=PAPER_DATASETS,
     methods=_NOISE_METHODS,
     # Long enough on the small sets to memorise labels (Arcene, Arrhythmia and
-    # Iris train 100 epochs); the 100-epoch cap (Arcene's 10,000 features make
-    # every step slow) and 4 repeats keep the suite near 20 min on 2 cores.
-    repeats=4,
+    # Iris train 100 epochs); the 100-epoch cap: Arcene's 10,000 features make
+    # every step slow.
+    **_CLASSIFICATION_REPEATS,
     max_epochs=100,
     min_epochs=10,
     target_steps=3000,
