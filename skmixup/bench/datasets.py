@@ -6,14 +6,14 @@ A dataset is named by a spec ``"source:name"``:
   ``sklearn:diabetes``: bundled with scikit-learn, always offline;
 * ``synthetic:classification``, ``synthetic:regression``: tiny generated sets for
   smoke tests;
-* ``uci:<name>``: local files in the folder ``--data-dir``, found through its
-  ``manifest.json`` (:func:`local_data_help` describes the layout);
+* ``uci:<name>``: UCI files in the data home, fetched by ``skmixup-bench download``
+  (:func:`skmixup.datasets.fetch_uci`), or in the folder ``--data-dir``, found
+  through its ``manifest.json`` (:func:`local_data_help` describes both);
 * ``openml:<name or id>``: through the openml package and its cache.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ..datasets import fetch_uci, get_data_home
+from ..datasets._read import read_classification, read_regression
+from ..datasets._registry import DATASETS as _REMOTE
 
 __all__ = [
     "BUILTIN",
@@ -94,42 +98,31 @@ BUILTIN: dict[str, Callable[[], Dataset]] = {
     "synthetic:regression": _synthetic("regression"),
 }
 
-# -- local UCI files (--data-dir) ------------------------------------------------
+# -- UCI files: the data home, or a local folder (--data-dir) ----------------------
 
-# Our short name -> the dataset id in manifest.json, also its folder's name.
+# Our short name -> the dataset id in manifest.json, also its folder's name; from
+# the registry of skmixup.datasets, which also lists the files the readers need.
 LOCAL_CLASSIFICATION = {
-    "abalone": "abalone",
-    "arcene": "arcene",
-    "arrhythmia": "arrhythmia",
-    "htru2": "htru2",
-    "iris": "iris",
-    "phishing": "phishing_websites",
+    n: d.folder.rsplit("/", 1)[1]
+    for n, d in _REMOTE.items()
+    if d.task == "classification"
 }
 LOCAL_REGRESSION = {
-    "boston": "bostonHousing",
-    "concrete": "concrete",
-    "energy": "energy",
-    "kin8nm": "kin8nm",
-    "naval": "naval-propulsion-plant",
-    "power": "power-plant",
-    "protein": "protein-tertiary-structure",
-    "wine-red": "wine-quality-red",
-    "yacht": "yacht",
+    n: d.folder.rsplit("/", 1)[1] for n, d in _REMOTE.items() if d.task == "regression"
 }
 
-# The files the loaders below read, by manifest id; a test checks that they need
-# nothing else.
+# The files the readers read, by manifest id; a test checks that they need nothing
+# else.
 _CLASSIFICATION_FILES = {
-    "abalone": ("abalone.data.gz",),
-    "arcene": (
-        "arcene_train.data.gz", "arcene_train.labels",
-        "arcene_valid.data.gz", "arcene_valid.labels",
-    ),
-    "arrhythmia": ("arrhythmia.data.gz",),
-    "htru2": ("HTRU_2.csv.gz",),
-    "iris": ("bezdekIris.data",),
-    "phishing_websites": ("phishing_websites_training_dataset.arff.gz",),
-}  # fmt: skip
+    LOCAL_CLASSIFICATION[n]: tuple(f.name for f in _REMOTE[n].files)
+    for n in LOCAL_CLASSIFICATION
+}
+_NOTES = {
+    "abalone": "Rings as 28 classes; Sex one-hot encoded",
+    "arcene": "train+valid, 200 labelled rows, 10,000 features",
+    "arrhythmia": "'?' as missing, median-imputed",
+    "iris": "bezdekIris.data (UCI's corrected file)",
+}
 # I is a split number, 0 to n_splits - 1.
 _REGRESSION_FILES = (
     "data.txt.gz", "index_features.txt", "index_target.txt", "n_splits.txt",
@@ -183,7 +176,7 @@ def _must_hold(spec: str, manifest_id: str) -> str:
 
 
 def local_data_help() -> str:
-    """What ``--data-dir`` must hold, for ``skmixup-bench --help``.
+    """How to get the UCI data, and what ``--data-dir`` must hold, for ``--help``.
 
     Plain text that is also valid reStructuredText, since the API reference
     renders the help too.
@@ -210,6 +203,16 @@ def local_data_help() -> str:
     )
     return "\n\n".join(
         [
+            "UCI data (the uci:NAME datasets of the paper and uci-regression suites):",
+            fill(
+                "skmixup-bench download --suite paper (or uci-regression, or "
+                "--datasets NAME,...) downloads their files from public copies at "
+                "pinned commits, checks each file's sha256 and keeps them in the data "
+                "home: $SKMIXUP_DATA, else ~/skmixup_data. Runs read the data home "
+                "when no --data-dir is given. Set SKMIXUP_DATA_MIRROR=URL to download "
+                "from a mirror that holds the files at the same paths as "
+                "https://raw.githubusercontent.com."
+            ),
             "local data (--data-dir DIR, for the uci:NAME datasets):",
             fill(f"DIR must hold a {_MANIFEST_FORMAT}, and the files below."),
             fill(
@@ -279,78 +282,30 @@ class _LocalFiles:
         return path
 
 
-def _arff(path: Path) -> pd.DataFrame:
-    """A small ARFF reader for numeric/nominal-number attributes (no quoting)."""
-    names, rows, in_data = [], [], False
-    with gzip.open(path, "rt") as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith("%"):
-                continue
-            if in_data:
-                rows.append([float(v) for v in line.split(",")])
-            elif line.lower().startswith("@attribute"):
-                names.append(line.split()[1])
-            elif line.lower().startswith("@data"):
-                in_data = True
-    return pd.DataFrame(rows, columns=names)
-
-
 def _load_local(name: str, data_dir: Path) -> Dataset:
+    manifest_id = {**LOCAL_CLASSIFICATION, **LOCAL_REGRESSION}[name]
+    files = _LocalFiles(data_dir, f"uci:{name}", manifest_id)
     if name in LOCAL_REGRESSION:
-        return _load_uci_regression(name, data_dir)
-    files = _LocalFiles(data_dir, f"uci:{name}", LOCAL_CLASSIFICATION[name])
-    note = ""
-    if name == "abalone":
-        df = pd.read_csv(files["abalone.data.gz"], header=None)
-        df[0] = df[0].astype("category")  # Sex: M/F/I, one-hot encoded later
-        X, y = df.iloc[:, :-1], df.iloc[:, -1].to_numpy()
-        note = "Rings as 28 classes; Sex one-hot encoded"
-    elif name == "arcene":
-        parts = [
-            np.loadtxt(files[f"arcene_{s}.data.gz"], dtype=np.float64)
-            for s in ("train", "valid")
-        ]
-        labels = [
-            np.loadtxt(files[f"arcene_{s}.labels"], dtype=np.int64)
-            for s in ("train", "valid")
-        ]
-        X = pd.DataFrame(np.vstack(parts)).rename(columns=str)
-        y = np.concatenate(labels)
-        note = "train+valid, 200 labelled rows, 10,000 features"
-    elif name == "arrhythmia":
-        df = pd.read_csv(files["arrhythmia.data.gz"], header=None, na_values="?")
-        X, y = df.iloc[:, :-1], df.iloc[:, -1].to_numpy()
-        note = "'?' as missing, median-imputed"
-    elif name == "htru2":
-        df = pd.read_csv(files["HTRU_2.csv.gz"], header=None)
-        X, y = df.iloc[:, :-1], df.iloc[:, -1].to_numpy()
-    elif name == "iris":
-        df = pd.read_csv(files["bezdekIris.data"], header=None)
-        X, y = df.iloc[:, :-1], df.iloc[:, -1].to_numpy()
-        note = "bezdekIris.data (UCI's corrected file)"
-    else:  # phishing
-        df = _arff(files["phishing_websites_training_dataset.arff.gz"])
-        X, y = df.drop(columns="Result"), df["Result"].to_numpy().astype(np.int64)
-    X = X.rename(columns=str)
-    return Dataset(name, "classification", X, y, note=note)
+        X, y, splits = read_regression(files.__getitem__)
+        return Dataset(name, "regression", X, y, splits=splits)
+    X, y = read_classification(name, files.__getitem__)
+    return Dataset(name, "classification", X, y, note=_NOTES.get(name, ""))
 
 
-def _load_uci_regression(name: str, data_dir: Path) -> Dataset:
-    files = _LocalFiles(data_dir, f"uci:{name}", LOCAL_REGRESSION[name])
-    data = np.loadtxt(files["data.txt.gz"])
-    features = np.atleast_1d(np.loadtxt(files["index_features.txt"], dtype=np.int64))
-    target = int(np.loadtxt(files["index_target.txt"], dtype=np.int64))
-    n_splits = int(np.loadtxt(files["n_splits.txt"], dtype=np.int64))
-    splits = tuple(
-        (
-            np.loadtxt(files[f"index_train_{i}.txt.gz"], dtype=np.int64),
-            np.loadtxt(files[f"index_test_{i}.txt.gz"], dtype=np.int64),
-        )
-        for i in range(n_splits)
-    )
-    X = pd.DataFrame(data[:, features], columns=[f"x{i}" for i in features])
-    return Dataset(name, "regression", X, data[:, target], splits=splits)
+def _load_home(name: str) -> Dataset:
+    """A UCI dataset from the data home, which only ``download`` fills."""
+    try:
+        ds = fetch_uci(name, download_if_missing=False)
+    except FileNotFoundError:
+        manifest_id = {**LOCAL_CLASSIFICATION, **LOCAL_REGRESSION}[name]
+        raise DatasetError(
+            f"dataset 'uci:{name}' is not in the data home {get_data_home()} "
+            "(SKMIXUP_DATA, default ~/skmixup_data): fetch it with skmixup-bench "
+            f"download --datasets {name} (or --suite NAME for a whole suite), or "
+            "pass --data-dir DIR. " + _must_hold(f"uci:{name}", manifest_id)
+        ) from None
+    note = _NOTES.get(name, "")
+    return Dataset(name, ds.task, ds.data, ds.target, splits=ds.splits, note=note)
 
 
 # -- OpenML ---------------------------------------------------------------------
@@ -455,13 +410,9 @@ def load(
     if spec in BUILTIN:
         return BUILTIN[spec]()
     if source == "uci":
+        # resolve() has checked that key is one of ours.
         if data_dir is None:
-            # resolve() has checked that key is one of ours.
-            manifest_id = {**LOCAL_CLASSIFICATION, **LOCAL_REGRESSION}[key]
-            raise DatasetError(
-                f"dataset {spec!r} is read from local files: pass --data-dir DIR. "
-                + _must_hold(spec, manifest_id)
-            )
+            return _load_home(key)
         return _load_local(key, Path(data_dir))
     if source == "openml":
         return _load_openml(key, None if openml_cache is None else Path(openml_cache))
