@@ -10,7 +10,10 @@ per core, with quartiles. The pinned section times everything in this one
 process, after a warm-up fit, with one torch thread and one BLAS thread; each
 figure is the median of ``--repeats`` runs. The scale and peak-memory figures
 come from child processes (one per size) so that their peak RSS is their own.
-``--sections`` runs one of them.
+A third section, "ensemble", times ``n_ensemble=8`` against one plain fit
+(alpha=1, batch 16 and 256, one pinned thread and default threads, timed in
+turn) and measures the peak memory of both fits on 200,000 x 20 in child
+processes. ``--sections`` runs some of them.
 """
 
 from __future__ import annotations
@@ -253,6 +256,157 @@ def scale_table(repeats: int) -> list[dict]:
     return rows
 
 
+ENSEMBLE = 8
+ENSEMBLE_GOALS = {16: 2.5, 256: 6.0}  # most ensemble / plain fit time, by batch
+ENSEMBLE_MEMORY_ROWS, ENSEMBLE_MEMORY_GOAL = 200_000, 1.5
+
+
+def ensemble_table(repeats: int, device: str) -> list[dict]:
+    """``n_ensemble=ENSEMBLE`` against one plain fit, timed in turn, with one
+    pinned thread and with the estimators' default threads."""
+    rows = []
+    for task in ("classifier", "regressor"):
+        X, y = make_data(task, N_ROWS, N_FEATURES)
+        est = MixupClassifier if task == "classifier" else MixupRegressor
+        for batch_size, epochs in SETTINGS:
+            for threads in ("one thread", "default threads"):
+                pinned = {"n_threads": 1} if threads == "one thread" else {}
+                params = dict(
+                    alpha=1.0,
+                    max_epochs=epochs,
+                    batch_size=batch_size,
+                    device=device,
+                    random_state=0,
+                    **pinned,
+                )
+                jobs = {
+                    "plain": partial(_fit, partial(est, **params), X, y),
+                    f"n_ensemble={ENSEMBLE}": partial(
+                        _fit, partial(est, n_ensemble=ENSEMBLE, **params), X, y
+                    ),
+                }
+                times = speed_defaults.interleaved_times(jobs, repeats)
+                for name, t in times.items():
+                    rows.append(
+                        {
+                            "task": task,
+                            "batch_size": batch_size,
+                            "epochs": epochs,
+                            "threads": threads,
+                            "estimator": name,
+                            **speed_defaults._spread(t),
+                        }
+                    )
+                    print(
+                        f"  {task} bs={batch_size} {threads} {name}: "
+                        f"{rows[-1]['median']:.3f} s",
+                        flush=True,
+                    )
+    return rows
+
+
+def ensemble_memory_child(n_members: int) -> None:
+    """Child process: peak RSS of one fit on ENSEMBLE_MEMORY_ROWS x 20."""
+    X, y = make_data("classifier", ENSEMBLE_MEMORY_ROWS, 20)
+    rss_before_fit = _proc_status_mb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # peak RSS := current RSS
+    MixupClassifier(alpha=1.0, max_epochs=1, n_ensemble=n_members).fit(X, y)
+    peak = _proc_status_mb("VmHWM")
+    print(
+        json.dumps(
+            {
+                "n_ensemble": n_members,
+                "data_mb": X.nbytes / 2**20,
+                "rss_before_fit_mb": rss_before_fit,
+                "peak_rss_during_fit_mb": peak,
+                "fit_mb": peak - rss_before_fit,
+            }
+        )
+    )
+
+
+def ensemble_memory(repeats: int) -> list[dict]:
+    """Each fit ``repeats`` times, alternating, each in a fresh process."""
+    rows = []
+    for _ in range(repeats):
+        for n_members in (1, ENSEMBLE):
+            out = subprocess.run(
+                [sys.executable, __file__, "--ensemble-memory-child", str(n_members)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            rows.append(json.loads(out.strip().splitlines()[-1]))
+            print(f"  memory {rows[-1]}", flush=True)
+    return rows
+
+
+def ensemble_report(time_rows: list[dict], memory_rows: list[dict], meta) -> str:
+    lines = [
+        f"## Ensembles: n_ensemble={ENSEMBLE} against one fit",
+        "",
+        f"{N_ROWS:,} x {N_FEATURES} synthetic data, 2x128 ReLU, alpha=1, the two "
+        f"fits timed in turn, {meta['repeats']} times after a warm-up; median "
+        'seconds with the quartiles in brackets. "one thread": n_threads=1; '
+        '"default threads": the estimators\' own choice (n_threads=None).',
+        "",
+        "| task | batch | epochs | threads | plain s | ensemble s | ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    targets = []
+    keys = sorted(
+        {(r["task"], r["batch_size"], r["epochs"], r["threads"]) for r in time_rows},
+        key=lambda k: (k[0], k[1], k[3] != "one thread"),
+    )
+    for task, bs, epochs, threads in keys:
+        got = {
+            r["estimator"]: r
+            for r in time_rows
+            if (r["task"], r["batch_size"], r["threads"]) == (task, bs, threads)
+        }
+        plain, ens = got["plain"], got[f"n_ensemble={ENSEMBLE}"]
+        ratio_ = ens["median"] / plain["median"]
+        goal = ENSEMBLE_GOALS[bs]
+        lines.append(
+            f"| {task} | {bs} | {epochs} | {threads} | {_quartiles(plain)} | "
+            f"{_quartiles(ens)} | {ratio_:.2f} |"
+        )
+        targets.append(
+            f"- {task}, batch {bs}, {threads}: ensemble / plain = {ratio_:.2f} "
+            f"(target <= {goal}: {'met' if ratio_ <= goal else 'MISSED'})"
+        )
+    lines += ["", "Targets (ratios of the medians above):", "", *targets]
+    by_members: dict[int, list[float]] = {}
+    for r in memory_rows:
+        by_members.setdefault(r["n_ensemble"], []).append(r["fit_mb"])
+    plain_mb = statistics.median(by_members[1])
+    ens_mb = statistics.median(by_members[ENSEMBLE])
+    mem_ratio = ens_mb / plain_mb
+    lines += [
+        "",
+        f"Peak memory of one epoch's fit on {ENSEMBLE_MEMORY_ROWS:,} x 20 "
+        f"(classifier, alpha=1, default batch size and threads), each fit in a "
+        f"fresh process, {len(by_members[1])} times each: peak RSS during the fit "
+        "minus the RSS before it (the data already built), in MB.",
+        "",
+        "| fit | runs (MB) | median MB |",
+        "|---|---|---|",
+        f"| plain | {', '.join(f'{v:.0f}' for v in by_members[1])} | {plain_mb:.0f} |",
+        f"| n_ensemble={ENSEMBLE} | "
+        f"{', '.join(f'{v:.0f}' for v in by_members[ENSEMBLE])} | {ens_mb:.0f} |",
+        "",
+        f"- ensemble / plain peak memory = {mem_ratio:.2f} (target <= "
+        f"{ENSEMBLE_MEMORY_GOAL}: "
+        f"{'met' if mem_ratio <= ENSEMBLE_MEMORY_GOAL else 'MISSED'})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _quartiles(row: dict) -> str:
+    return f"{row['median']:.3f} [{row['q1']:.3f}, {row['q3']:.3f}]"
+
+
 def ratio(rows, task, batch_size, a, b):
     get = {
         r["estimator"]: r["fit_seconds"]
@@ -371,14 +525,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["defaults", "pinned"],
-        default=["defaults", "pinned"],
+        choices=["defaults", "pinned", "ensemble"],
+        default=["defaults", "pinned", "ensemble"],
     )
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--ensemble-memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     if args.scale_child:
         scale_child(args.scale_child, min(args.repeats, 3))
+        return 0
+    if args.ensemble_memory_child:
+        ensemble_memory_child(args.ensemble_memory_child)
         return 0
     meta = run_meta(
         "speed.py",
@@ -412,6 +570,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         text += "\n" + report(fit_rows, predict_rows, scale_rows, meta)
         text += gpu_report(gpu_rows)
+    if "ensemble" in args.sections:
+        print("ensemble:", flush=True)
+        ensemble_rows = ensemble_table(args.repeats, args.device)
+        print("ensemble memory:", flush=True)
+        memory_rows = ensemble_memory(max(3, args.repeats // 2))
+        results.update(ensemble=ensemble_rows, ensemble_memory=memory_rows)
+        text += "\n" + ensemble_report(ensemble_rows, memory_rows, meta)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "speed.md").write_text(text)
     (args.out / "speed.json").write_text(json.dumps(results, indent=1))
