@@ -272,6 +272,44 @@ def test_fetch_uci_reads_a_regression_set_and_its_splits(tiny_yacht, home):
     assert X.shape == (4, 2) and y.shape == (4,)
 
 
+def test_the_benchmark_reads_the_data_home_and_its_download_fills_it(
+    tiny_yacht, home, capsys
+):
+    from skmixup.bench.cli import main
+
+    bench_datasets.load.cache_clear()
+    try:
+        with pytest.raises(bench_datasets.DatasetError) as error:
+            bench_datasets.load("uci:yacht")
+        message = str(error.value)
+        assert f"not in the data home {home}" in message
+        assert "skmixup-bench download --datasets yacht" in message
+        assert "--data-dir DIR" in message
+        args = ["download", "--datasets", "yacht", "--mirror", tiny_yacht.url]
+        assert main(args) == 0
+        assert "uci:yacht: downloading" in capsys.readouterr().err
+        assert main(args) == 0
+        assert "uci:yacht: already in" in capsys.readouterr().err
+        ds = bench_datasets.load("uci:yacht")
+        assert ds.X.shape == (4, 2) and len(ds.splits) == 1
+    finally:
+        bench_datasets.load.cache_clear()
+
+
+def test_the_download_command_fails_clearly(tiny_yacht, home, capsys):
+    from skmixup.bench.cli import main
+
+    (tiny_yacht.root / "owner/splits/abc/yacht/n_splits.txt").write_text("2\n")
+    args = ["download", "--datasets", "yacht", "--mirror", tiny_yacht.url]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "checksum mismatch" in err and "n_splits.txt" in err
+    assert main(["download"]) == 2
+    assert "either --suite or --datasets" in capsys.readouterr().err
+    assert main(["download", "--suite", "default"]) == 0
+    assert "nothing to download" in capsys.readouterr().err
+
+
 # -- the real registry ----------------------------------------------------------------
 
 

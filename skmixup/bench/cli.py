@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import datasets, report, runner
+from . import datasets, download, report, runner
 from .suites import SUITES, Suite, check_method
 
 __all__ = ["main"]
@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only rewrite the table and plots from the results file in --out",
     )
+    # skmixup-bench download --suite paper: the UCI files, into the data home.
+    download.add_parser(parser.add_subparsers(dest="command", title="commands"))
     return parser
 
 
@@ -186,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "download":
+        return download.run(args)
     say: Callable[..., None] = (
         (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     )
