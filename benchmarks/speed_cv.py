@@ -24,7 +24,8 @@ from pathlib import Path
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from speed import _proc_status_mb, interleaved_medians, make_data, run_meta
+from speed import _proc_status_mb, make_data, run_meta
+from speed_defaults import _spread, interleaved_times
 from threadpoolctl import threadpool_limits
 
 from skmixup import MixupClassifier, MixupClassifierCV
@@ -82,11 +83,13 @@ def time_table(repeats: int, device: str, grid: bool = True) -> list[dict]:
     X, y = make_data("classifier", N_ROWS, N_FEATURES)
     rows = []
     for batch_size, epochs in SETTINGS:
-        medians = interleaved_medians(
+        times = interleaved_times(
             jobs_for(X, y, batch_size, epochs, device, grid), repeats
         )
-        plain = medians["one plain fit"]
-        for name, seconds in medians.items():
+        spreads = {name: _spread(t) for name, t in times.items()}
+        plain = spreads["one plain fit"]["median"]
+        for name, spread in spreads.items():
+            seconds = spread["median"]
             rows.append(
                 {
                     "device": device,
@@ -94,6 +97,8 @@ def time_table(repeats: int, device: str, grid: bool = True) -> list[dict]:
                     "epochs": epochs,
                     "job": name,
                     "seconds": seconds,
+                    # The spread of the repeats besides their median.
+                    **{k: spread[k] for k in ("q1", "q3", "min", "max", "times")},
                     "ratio_to_one_fit": seconds / plain,
                 }
             )
@@ -143,7 +148,7 @@ def report(rows, memory, gpu_rows, meta) -> str:
     lines = [
         "# Alpha search speed: MixupClassifierCV against GridSearchCV",
         "",
-        f"Command: `{meta['command']}`",
+        f"Command: `{meta['command']}` at revision `{meta['revision']}`",
         "",
         f"Machine: {meta['cpu']}, {meta['cores']} cores; one torch thread and one "
         "BLAS thread (each GridSearchCV worker too), except in the rows marked "
@@ -163,13 +168,15 @@ def report(rows, memory, gpu_rows, meta) -> str:
         f"{meta['repeats']} runs after a warm-up, jobs timed in turn. Ratios are "
         "to ONE plain MixupClassifier fit with the same settings.",
         "",
-        "| device | batch | epochs | job | seconds | x one plain fit |",
+        "| device | batch | epochs | job | seconds, median [min, max] | "
+        "x one plain fit |",
         "|---|---|---|---|---|---|",
     ]
     for r in rows + gpu_rows:
         lines.append(
             f"| {r['device']} | {r['batch_size']} | {r['epochs']} | {r['job']} | "
-            f"{r['seconds']:.2f} | {r['ratio_to_one_fit']:.2f} |"
+            f"{r['seconds']:.2f} [{r['min']:.2f}, {r['max']:.2f}] | "
+            f"{r['ratio_to_one_fit']:.2f} |"
         )
     lines += ["", "Target: the search at batch 16 costs at most 5x one plain fit.", ""]
     for r in rows:

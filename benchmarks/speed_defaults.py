@@ -165,8 +165,16 @@ def groups() -> dict[str, dict[str, Callable[[], object]]]:
 
 
 def _spread(times: list[float]) -> dict:
+    """Median, quartiles and range of ``times`` (and the times themselves)."""
     q1, median, q3 = statistics.quantiles(times, n=4, method="inclusive")
-    return {"median": median, "q1": q1, "q3": q3, "times": times}
+    return {
+        "median": median,
+        "q1": q1,
+        "q3": q3,
+        "min": min(times),
+        "max": max(times),
+        "times": times,
+    }
 
 
 def interleaved_times(

@@ -1034,3 +1034,29 @@ def test_plots_readable_with_one_dataset_and_whiskers_stop_at_zero(tmp_path):
     assert report._lower([1.0, 5.0], [2.0, 2.0]).tolist() == [[1.0, 2.0], [2, 2]]
     colours = report._colours(["erm", "mixup-0.4", "mixup-1.0", "hgb", "hgb-cv"])
     assert len(set(colours.values())) == 5
+
+
+# -- speed tables --------------------------------------------------------------------
+
+
+def test_speed_tables_come_from_the_json_with_revision_and_spread(tmp_path):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "render_speed.py"
+    spec = importlib.util.spec_from_file_location("render_speed", path)
+    render_speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render_speed)
+    row = {"device": "cpu", "batch_size": 16, "epochs": 2, "job": "one plain fit"}
+    row |= {"seconds": 0.6, "ratio_to_one_fit": 1.0}
+    data = {
+        "meta": {"revision": "0a1b2c3", "command": "python benchmarks/speed_cv.py"},
+        "fit": [row | {"min": 0.5, "max": 0.7}, row | {"job": "old"}],
+    }
+    (tmp_path / "speed").mkdir()
+    (tmp_path / "speed" / "speed_cv.json").write_text(json.dumps(data))
+    out = tmp_path / "tables.md"
+    assert render_speed.main(["--results", str(tmp_path), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "Revision `0a1b2c3`" in text
+    assert "| one plain fit | 0.60 [0.50, 0.70] | 1.00 |" in text
+    assert "| old | 0.60 [n/r] | 1.00 |" in text  # written before the spread

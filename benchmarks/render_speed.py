@@ -1,0 +1,169 @@
+"""Markdown tables of the committed speed outputs, for the docs to include.
+
+Run from the repository root::
+
+    python benchmarks/render_speed.py --out benchmarks/results/speed/tables.md
+
+Reads ``speed.json``, ``speed_cv.json``, ``threads.json``
+(``benchmarks/results/speed/``) and
+``sparse_memory.json`` (``benchmarks/results/sparse/``), whichever exist, and writes
+one table per file, each headed by the revision that produced it. Every figure
+comes from those files, so that no speed figure is typed by hand: the docs quote
+this output. Times are medians with their spread (minimum and maximum, or
+quartiles); a file written before the spread was recorded shows "n/r" there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _spread(row: dict, digits: int = 2) -> str:
+    """``median [min, max]`` (else quartiles) of a timing row."""
+    median = row.get("median", row.get("seconds"))
+    fmt = f"{{:.{digits}f}}"
+    if "min" not in row and row.get("times"):
+        row = row | {"min": min(row["times"]), "max": max(row["times"])}
+    for low, high in (("min", "max"), ("q1", "q3")):
+        if low in row and high in row:
+            return (
+                f"{fmt.format(median)} [{fmt.format(row[low])}, "
+                f"{fmt.format(row[high])}]"
+            )
+    return f"{fmt.format(median)} [n/r]"
+
+
+def _provenance(meta: dict) -> str:
+    revision = meta.get("revision") or "not recorded"
+    return f"Revision `{revision}`; `{meta.get('command', '?')}`."
+
+
+def speed(data: dict) -> list[str]:
+    """Fit times against scikit-learn's MLP and skorch, and the default settings."""
+    lines = [
+        "### Fit times",
+        "",
+        _provenance(data["meta"]),
+        "",
+        "| task | batch | epochs | estimator | fit seconds, median [spread] |",
+        "|---|---|---|---|---|",
+    ]
+    for r in data.get("fit", []):
+        timing = r | {"seconds": r["fit_seconds"]}
+        lines.append(
+            f"| {r['task']} | {r['batch_size']} | {r['epochs']} | "
+            f"{r['estimator']} | {_spread(timing)} |"
+        )
+    rows = data.get("defaults", {}).get("rows", [])
+    if rows:
+        lines += [
+            "",
+            "| load | group | job | seconds, median [spread] |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['load']} | {r['group']} | {r['job']} | {_spread(r, 3)} |"
+            for r in rows
+        ]
+    return lines
+
+
+def speed_cv(data: dict) -> list[str]:
+    """The alpha search against one plain fit and GridSearchCV."""
+    lines = [
+        "### Alpha search: MixupClassifierCV against GridSearchCV",
+        "",
+        _provenance(data["meta"]),
+        "",
+        "| device | batch | epochs | job | seconds, median [spread] | "
+        "x one plain fit |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in data["fit"] + data.get("fit_gpu", []):
+        lines.append(
+            f"| {r['device']} | {r['batch_size']} | {r['epochs']} | {r['job']} | "
+            f"{_spread(r)} | {r['ratio_to_one_fit']:.2f} |"
+        )
+    return lines
+
+
+def threads(data: dict) -> list[str]:
+    """One thread against every core, per network size and machine load."""
+    lines = ["### One thread against every core", "", _provenance(data["meta"])]
+    for load, rows in data["results"].items():
+        lines += [
+            "",
+            f"{load.capitalize()} machine:",
+            "",
+            "| features | hidden | batch | one thread, s | every core, s | "
+            "every core / one |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            lines.append(
+                f"| {r['n_features']} | {'x'.join(map(str, r['hidden']))} | "
+                f"{r['batch_size']} | {_spread(r['one'], 3)} | "
+                f"{_spread(r['all'], 3)} | {r['all_over_one']:.2f} |"
+            )
+    return lines
+
+
+def sparse_memory(data: dict) -> list[str]:
+    """Peak memory and time of sparse input, per case and repeat."""
+    lines = [
+        "### Sparse input: memory",
+        "",
+        _provenance(data["meta"]),
+        "",
+        "| case | repeat | peak above RSS before fit, MB | limit, MB | "
+        "fit, s | predict, s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in data["results"]:
+        lines.append(
+            f"| {r['case']} | {r.get('repeat', 0)} | "
+            f"{r['peak_above_rss_before_fit_mb']:.0f} | {r['limit_mb']:.0f} | "
+            f"{r['fit_seconds']:.2f} | {r['predict_seconds']:.2f} |"
+        )
+    return lines
+
+
+RENDERERS: dict[str, Callable[[dict], list[str]]] = {
+    "speed/speed.json": speed,
+    "speed/speed_cv.json": speed_cv,
+    "speed/threads.json": threads,
+    "sparse/sparse_memory.json": sparse_memory,
+}
+
+
+def render(results: Path = RESULTS) -> str:
+    """The tables of every speed output found under ``results``."""
+    lines = ["<!-- Generated by benchmarks/render_speed.py; do not edit. -->"]
+    for name, renderer in RENDERERS.items():
+        path = results / name
+        if path.exists():
+            lines += ["", *renderer(json.loads(path.read_text()))]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    args = parser.parse_args(argv)
+    text = render(args.results)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
