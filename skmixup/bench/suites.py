@@ -304,6 +304,22 @@ VARIANTS: dict[str, Variant] = {
         )
         for p in (0.2, 0.5)
     },
+    # Ensembles and calibration (the `calibration` suite); ``@ALPHA`` sets the
+    # alpha, e.g. ``ens8-cal@0`` is an ERM ensemble, calibrated.
+    "cal": Variant(
+        "calibrate=True: a temperature fitted on 10% of the training rows, held out",
+        {"calibrate": True},
+        task="classification",
+    ),
+    "ens8": Variant(
+        "n_ensemble=8: eight members trained as one stacked network, averaged",
+        {"n_ensemble": 8},
+    ),
+    "ens8-cal": Variant(
+        "n_ensemble=8 and calibrate=True",
+        {"n_ensemble": 8, "calibrate": True},
+        task="classification",
+    ),
 }
 
 
@@ -522,6 +538,34 @@ SUITES["label-noise"] = Suite(
     target_steps=3000,
     batch_size=32,
     label_noise=(0.0, 0.2, 0.5, 0.8),
+)
+SUITES["calibration"] = Suite(
+    name="calibration",
+    description=(
+        "ensembles and calibration on the classification sets of default and "
+        "paper: ERM, mixup (alpha=1.0), mixup with n_ensemble=8, each alone and "
+        "with calibrate=True; error, log-loss and expected calibration error; "
+        "the default suite's budget (batch 32, about 1500 steps, 20-200 epochs); "
+        "10 repeats, 20 where the test part has under 100 rows"
+    ),
+    datasets=tuple(d for d in BUILTIN_DATASETS if d != "sklearn:diabetes")
+    + PAPER_DATASETS,
+    methods=(
+        "erm",
+        "cal@0",
+        "ens8@0",
+        "ens8-cal@0",
+        "mixup-1.0",
+        "cal",
+        "ens8",
+        "ens8-cal",
+    ),  # fmt: skip
+    **_CLASSIFICATION_REPEATS,
+    max_epochs=200,
+    min_epochs=20,
+    target_steps=1500,
+    batch_size=32,
+    variant_alpha=1.0,
 )
 SUITES["paper-raw"] = replace(
     SUITES["paper"],
