@@ -763,8 +763,9 @@ _SHARED_REFERENCES = """\
        Interpolating Hidden States", ICML 2019."""
 
 _SHARED_ATTRIBUTES = """\
-net_ : MixupNet
-        The trained skorch net; ``net_.module_`` is the torch module.
+net_ : MixupNet or StackedMixupNet
+        The trained skorch net; ``net_.module_`` is the torch module (with
+        ``n_ensemble > 1``, one stacked network of the members).
 
     n_features_in_ : int
         Number of features seen during ``fit``.

@@ -43,6 +43,10 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
 
     %(attributes)s
 
+    temperature_ : float
+        The temperature :meth:`predict_proba` divides the log-probabilities
+        by; only with ``calibrate=True``.
+
     See Also
     --------
     MixupRegressor : The regressor counterpart.

@@ -47,6 +47,7 @@ SEARCH_PARAMS = (
     "weight_decay",
     "optimizer",
     "optimizer_params",
+    "n_ensemble",
     "device",
     "n_threads",
     "random_state",
@@ -150,9 +151,11 @@ class _StackedSearchMixin:
             criterion=criterion,
             stratify=stratify,
         )
-        self.net_ = refit.net_
-        self.n_iter_ = refit.n_iter_
-        self.loss_curve_ = refit.loss_curve_
+        for name in ("net_", "n_iter_", "loss_curve_", "temperature_"):
+            if hasattr(refit, name):
+                setattr(self, name, getattr(refit, name))
+            elif hasattr(self, name):
+                delattr(self, name)
         return self
 
     def _train_members(
@@ -285,6 +288,9 @@ alpha_ : float
     net_ : MixupNet
         The refit network: the plain estimator's fit with ``alpha_`` on all rows.
 
+    temperature_ : float
+        The refit's temperature; only with ``calibrate=True``.
+
     n_features_in_ : int
         Number of features seen during ``fit``.
 
@@ -315,7 +321,10 @@ How it trains. Every (alpha, split) pair is a member of one stacked network
     The parameters are the plain estimator's network and training parameters;
     a custom ``module``, ``early_stopping`` and the other mixup variants are
     searched with :class:`~sklearn.model_selection.GridSearchCV` over the plain
-    estimator instead. A custom ``optimizer`` must update each weight from its
+    estimator instead. ``n_ensemble`` and (for the classifier) ``calibrate``
+    shape the refit only: the search scores one network per (alpha, split),
+    and the refit is then an ensemble, or calibrated, as the plain estimator
+    would be. A custom ``optimizer`` must update each weight from its
     own gradient and state, as PyTorch's first-order optimizers do (not e.g.
     ``LBFGS``), so that one step over the stacked weights equals a step of each
     member alone."""
@@ -378,7 +387,9 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
     """
 
     _plain_estimator = MixupClassifier
-    _parameter_constraints: dict = constraints(("alphas", "cv", *SEARCH_PARAMS))
+    _parameter_constraints: dict = constraints(
+        ("alphas", "cv", *SEARCH_PARAMS, "calibrate")
+    )
 
     def __init__(
         self,
@@ -393,6 +404,8 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
+        n_ensemble=1,
+        calibrate=False,
         device="auto",
         n_threads=None,
         random_state=None,
@@ -408,6 +421,8 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
+        self.n_ensemble = n_ensemble
+        self.calibrate = calibrate
         self.device = device
         self.n_threads = n_threads
         self.random_state = random_state
@@ -478,6 +493,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
+        n_ensemble=1,
         normalize_y=True,
         device="auto",
         n_threads=None,
@@ -494,6 +510,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
+        self.n_ensemble = n_ensemble
         self.normalize_y = normalize_y
         self.device = device
         self.n_threads = n_threads

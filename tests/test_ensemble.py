@@ -12,7 +12,12 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, train_test_split
 
-from skmixup import MixupClassifier, MixupRegressor
+from skmixup import (
+    MixupClassifier,
+    MixupClassifierCV,
+    MixupRegressor,
+    MixupRegressorCV,
+)
 from skmixup._base import BaseMixup
 from skmixup._net import MixupNet
 from skmixup._stacked import MemberData, StackedBatchIterator, StackedMixupNet
@@ -303,3 +308,28 @@ def test_calibrate_needs_held_out_rows_of_some_weight():
     y = np.arange(10) % 2
     with pytest.raises(ValueError, match="all have sample_weight 0"):
         MixupClassifier(calibrate=True, **FAST).fit(X, y, sample_weight=y)
+
+
+@pytest.mark.parametrize("calibrate", [False, True])
+def test_cv_estimator_refits_an_ensemble_calibrated_or_not(clf_data, calibrate):
+    X, y = clf_data
+    params = dict(alphas=(0, 0.4), cv=2, n_ensemble=3, **FAST)
+    search = MixupClassifierCV(calibrate=calibrate, **params).fit(X, y)
+    plain = MixupClassifier(
+        alpha=search.alpha_, n_ensemble=3, calibrate=calibrate, **FAST
+    ).fit(X, y)
+    assert search.net_.module_.n_members == 3
+    np.testing.assert_array_equal(search.predict_proba(X), plain.predict_proba(X))
+    assert hasattr(search, "temperature_") == calibrate
+    if calibrate:
+        assert search.temperature_ == plain.temperature_
+    # A refit without calibration drops the old temperature.
+    search.set_params(calibrate=False).fit(X, y)
+    assert not hasattr(search, "temperature_")
+
+
+def test_cv_regressor_refits_an_ensemble():
+    X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    search = MixupRegressorCV(alphas=(0, 0.4), cv=2, n_ensemble=2, **FAST).fit(X, y)
+    plain = MixupRegressor(alpha=search.alpha_, n_ensemble=2, **FAST).fit(X, y)
+    np.testing.assert_array_equal(search.predict(X), plain.predict(X))
