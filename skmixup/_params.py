@@ -366,7 +366,9 @@ values). Costs a few plain fits, not ``n_ensemble`` of them (see
 Fit a temperature to the predicted probabilities after training, on
 ``validation_fraction`` of the training rows held out from training (the
 early-stopping rows when ``early_stopping=True``), unmixed: the
-temperature ``T`` minimising their log-loss, applied as
+temperature ``T`` minimising their summed log-loss plus ``log(T)**2 / 2``
+(a standard normal prior on ``log(T)``, which keeps a few held-out rows,
+all classified right, from driving ``T`` to 0), applied as
 ``softmax(log_proba / T)`` in :meth:`predict_proba` (temperature scaling,
 Guo et al., 2017). mixup makes networks under-confident, and this undoes
 it. It never changes :meth:`predict`. The temperature is

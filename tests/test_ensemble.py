@@ -23,6 +23,7 @@ from skmixup._net import MixupNet
 from skmixup._stacked import MemberData, StackedBatchIterator, StackedMixupNet
 
 FAST = {"max_epochs": 5, "batch_size": 32, "device": "cpu", "random_state": 0}
+FAST_SEED = {"batch_size": 32, "device": "cpu", "random_state": 0}
 
 
 @pytest.fixture(scope="module")
@@ -333,3 +334,15 @@ def test_cv_regressor_refits_an_ensemble():
     search = MixupRegressorCV(alphas=(0, 0.4), cv=2, n_ensemble=2, **FAST).fit(X, y)
     plain = MixupRegressor(alpha=search.alpha_, n_ensemble=2, **FAST).fit(X, y)
     np.testing.assert_array_equal(search.predict(X), plain.predict(X))
+
+
+def test_a_few_held_out_rows_all_right_do_not_drive_the_temperature_to_zero():
+    # Iris-sized and well separated: the 12 held-out rows are all classified
+    # right, and their log-loss alone falls without limit as T -> 0.
+    X, y = make_classification(
+        n_samples=120, n_features=4, n_informative=4, n_redundant=0,
+        class_sep=3.0, n_classes=3, random_state=0,
+    )  # fmt: skip
+    est = MixupClassifier(calibrate=True, alpha=0.0, max_epochs=50, **FAST_SEED)
+    est.fit(X, y)
+    assert est.temperature_ > 0.2
