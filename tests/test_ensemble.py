@@ -346,3 +346,44 @@ def test_a_few_held_out_rows_all_right_do_not_drive_the_temperature_to_zero():
     est = MixupClassifier(calibrate=True, alpha=0.0, max_epochs=50, **FAST_SEED)
     est.fit(X, y)
     assert est.temperature_ > 0.2
+
+
+def test_the_findings_script_counts_verdicts_from_the_results(tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "ensemble_findings.py"
+    spec = importlib.util.spec_from_file_location("ensemble_findings", path)
+    findings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(findings)
+    rng = np.random.default_rng(0)
+    head = {
+        "kind": "header",
+        "command": ["skmixup-bench", "--suite", "calibration"],
+        "skmixup_source": "0a1b2c3",
+        "dirty": False,
+        "suite": {"name": "calibration", "description": "test", "test_size": 0.2},
+    }
+    rows = []
+    for dataset, shift in (("a", -0.05), ("b", 0.0)):
+        for repeat in range(10):
+            for method in ("erm", "mixup-1.0", "cal@1.0", "ens8@1.0", "ens8@0",
+                           "ens8-cal@1.0"):  # fmt: skip
+                noise = rng.normal(0, 0.002)
+                # On "a" every ensemble has a clearly lower log-loss; on "b" none.
+                better = shift if method.startswith("ens8") else 0.0
+                rows.append({
+                    "kind": "run", "task": "classification", "dataset": dataset,
+                    "method": method, "repeat": repeat, "n_train": 80, "n_test": 20,
+                    "error": 0.1 + noise, "log_loss": 0.5 + better + noise,
+                    "ece": 0.05 + noise,
+                })  # fmt: skip
+    (tmp_path / "results.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in [head, *rows]) + "\n"
+    )
+    assert findings.main([str(tmp_path)]) == 0
+    text = (tmp_path / "findings.md").read_text()
+    section = text.split("lower the log-loss of one mixup model?")[1].split("###")[0]
+    assert "Lower on 1 of 2 datasets, higher on 0, no difference shown on 1." in section
+    assert "| a | 0.50" in section and "▼" in section

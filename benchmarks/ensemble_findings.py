@@ -1,0 +1,150 @@
+"""What the ``calibration`` suite found: ensembles and calibration, per dataset.
+
+Run from the repository root after the suite::
+
+    python benchmarks/ensemble_findings.py benchmarks/results/calibration
+
+It reads ``results.jsonl`` in that folder and writes ``findings.md`` beside it:
+for each question, one paired comparison per dataset (the difference on the same
+splits and seeds, its 95% interval from the corrected resampled t-test, Holm
+over the datasets of the table; ▼/▲ better/worse where the corrected interval
+excludes 0 after Holm), and a sentence counting the verdicts. Every number and
+count in it comes from the results file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from skmixup.bench.report import paired
+
+# (title, method, reference, metric, scale, unit); metric None is test error (%).
+QUESTIONS = [
+    (
+        "Does an 8-member ensemble lower the test error of one mixup model?",
+        "ens8@1.0", "mixup-1.0", None, 1.0, "error, points (%)",
+    ),
+    (
+        "Does an 8-member ensemble lower the log-loss of one mixup model?",
+        "ens8@1.0", "mixup-1.0", "log_loss", 1.0, "log-loss",
+    ),
+    (
+        "Does an 8-member ensemble lower the log-loss of one ERM model?",
+        "ens8@0", "erm", "log_loss", 1.0, "log-loss",
+    ),
+    (
+        "Is mixup (alpha=1) less calibrated than ERM?",
+        "mixup-1.0", "erm", "ece", 100.0, "ECE, points (%)",
+    ),
+    (
+        "Does calibration lower mixup's expected calibration error?",
+        "cal@1.0", "mixup-1.0", "ece", 100.0, "ECE, points (%)",
+    ),
+    (
+        "Does calibration bring mixup's ECE to ERM's or below?",
+        "cal@1.0", "erm", "ece", 100.0, "ECE, points (%)",
+    ),
+    (
+        "Does a calibrated mixup ensemble reach ERM's ECE or below?",
+        "ens8-cal@1.0", "erm", "ece", 100.0, "ECE, points (%)",
+    ),
+    (
+        "Does calibration lower mixup's log-loss?",
+        "cal@1.0", "mixup-1.0", "log_loss", 1.0, "log-loss",
+    ),
+    (
+        "Does calibration change mixup's test error (it holds out 10% of the "
+        "training rows)?",
+        "cal@1.0", "mixup-1.0", None, 1.0, "error, points (%)",
+    ),
+]  # fmt: skip
+
+
+def read(folder: Path) -> tuple[dict, list[dict]]:
+    lines = (folder / "results.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    head = next(r for r in records if r.get("kind") == "header")
+    return head, [r for r in records if r.get("kind") == "run"]
+
+
+def _means(rows: list[dict], metric: str | None, scale: float) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    df["value"] = df["error"] * 100 if metric is None else df[metric] * scale
+    return df.groupby(["dataset", "method"])["value"].mean().unstack()
+
+
+def question(head, rows, title, method, reference, metric, scale, unit) -> list[str]:
+    chosen = [r for r in rows if r["method"] in (method, reference)]
+    diffs = paired(chosen, reference, metric=metric, head=head)
+    diffs = diffs[diffs["method"] == method]
+    means = _means(chosen, metric, scale)
+    fmt = "{:+.3f}" if unit == "log-loss" else "{:+.2f}"
+    lines = [
+        f"### {title}",
+        "",
+        f"`{method}` against `{reference}`; {unit}.",
+        "",
+        f"| dataset | `{reference}` | `{method}` | difference [95% interval] | n |",
+        "|---|---|---|---|---|",
+    ]
+    for _, d in diffs.iterrows():
+        low, high = d["low"] * scale, d["high"] * scale
+        mark = {"better": " ▼", "worse": " ▲"}.get(d["verdict"], "")
+        lines.append(
+            f"| {d['dataset']} | {means.loc[d['dataset'], reference]:.3f} | "
+            f"{means.loc[d['dataset'], method]:.3f} | "
+            f"{fmt.format(d['mean'] * scale)} [{fmt.format(low)}, "
+            f"{fmt.format(high)}]{mark} | {d['count']} |"
+        )
+    counts = diffs["verdict"].value_counts()
+    lower, higher = counts.get("better", 0), counts.get("worse", 0)
+    tied = len(diffs) - lower - higher
+    lines += [
+        "",
+        f"Lower on {lower} of {len(diffs)} datasets, higher on {higher}, no "
+        f"difference shown on {tied}.",
+        "",
+    ]
+    return lines
+
+
+def findings(head: dict, rows: list[dict]) -> str:
+    revision = head.get("skmixup_source") or "not recorded"
+    dirty = " (dirty tree)" if head.get("dirty") else ""
+    lines = [
+        "# Ensembles and calibration: what the calibration suite found",
+        "",
+        f"From `results.jsonl` (suite `{head['suite']['name']}`, revision "
+        f"`{revision}`{dirty}, command `{' '.join(head['command'])}`), by "
+        f"`python benchmarks/ensemble_findings.py`. {head['suite']['description']}.",
+        "",
+        "Each table pairs two methods on the same splits and seeds: means per "
+        "dataset, the mean difference (method minus reference; negative is "
+        "lower) with its 95% interval from the corrected resampled t-test "
+        "(Nadeau & Bengio, 2003), ▼/▲ where it is lower/higher after a Holm "
+        "correction over the table's datasets.",
+        "",
+    ]
+    for q in QUESTIONS:
+        lines += question(head, rows, *q)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    head, rows = read(args.folder)
+    text = findings(head, rows)
+    (args.folder / "findings.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
