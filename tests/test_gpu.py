@@ -42,6 +42,9 @@ VARIANTS = [
     {"n_mixed": 3, "per_sample_lambda": True},
     {"dropout": 0.2},
     {"early_stopping": True},
+    {"n_ensemble": 3},
+    {"n_ensemble": 3, "alpha": [0, 1.0], "calibrate": True},
+    {"calibrate": True, "early_stopping": True},
 ]
 
 
