@@ -15,6 +15,8 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._compat import Interval, Options, StrOptions
+from ._scaling import SCALINGS
+from ._schedule import LR_SCHEDULES
 
 __all__ = [
     "MIX_ON",
@@ -200,6 +202,28 @@ fine-tuning phase, as in SamplePairing [2]_). Must be smaller than
 # The network and its training.
 _TRAINING = (
     _p(
+        "scale_inputs",
+        None,
+        [StrOptions(set(SCALINGS)), None],
+        '{"standard", "robust"} or None',
+        """
+Scale every input column inside the estimator, with statistics of the
+rows given to ``fit`` (unweighted, as a scaler in a pipeline), and apply
+the same scaling at predict time. ``None`` uses ``X`` as given, as
+scikit-learn's MLP does: a network fed columns of very different scales
+trains badly, so scale them first (e.g. ``StandardScaler`` in a pipeline)
+or choose a scaling here. ``"standard"``: subtract each column's mean and
+divide by its standard deviation; sparse ``X`` is only divided, which
+keeps its zeros. ``"robust"``, as RealMLP (Holzmüller et al., 2024):
+subtract the median, divide by the interquartile range (by half the
+range when that is 0), then clip smoothly with
+``x / sqrt(1 + (x / 3)**2)``, which leaves values near 0 almost unchanged
+and keeps every value within ``(-3, 3)``; it needs dense ``X`` (centring
+would fill a sparse matrix). Constant columns are only centred. The
+fitted scaling is ``input_scaling_``.
+""",
+    ),
+    _p(
         "hidden_layer_sizes",
         (128, 128),
         ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -270,6 +294,34 @@ pairs its rows by a random permutation.
         "float",
         """
 Learning rate of the optimizer.
+""",
+    ),
+    _p(
+        "lr_schedule",
+        "constant",
+        [StrOptions(set(LR_SCHEDULES))],
+        '{"constant", "cosine", "flat_cosine"}',
+        """
+How the learning rate changes over the optimizer steps of the
+``max_epochs`` epochs, set before every step. ``"constant"`` keeps
+``lr``; ``"cosine"`` anneals it from ``lr`` towards 0 along a half
+cosine; ``"flat_cosine"`` keeps ``lr`` for the first three quarters of
+the steps and anneals over the last quarter alike (fastai's flat-cos).
+After a warm-up (``warmup_fraction``) the schedule runs over the
+remaining steps. Early stopping may end training before the anneal does.
+With ``n_ensemble > 1`` every member follows it, and in the CV search
+every member over its own split's steps.
+""",
+    ),
+    _p(
+        "warmup_fraction",
+        0.0,
+        [Interval(Real, 0, 1, closed="left")],
+        "float",
+        """
+Share of the optimizer steps over which the learning rate first rises
+linearly, from ``lr / n_warmup_steps`` at the first step to ``lr``, before
+``lr_schedule`` takes over. ``0`` starts at ``lr``.
 """,
     ),
     _p(
@@ -377,6 +429,23 @@ it. It never changes :meth:`predict`. The temperature is
     ),
 )
 
+_CLASSIFICATION = (
+    _p(
+        "label_smoothing",
+        0.0,
+        [Interval(Real, 0, 1, closed="left")],
+        "float",
+        """
+Train on smoothed class probabilities,
+``(1 - label_smoothing) * onehot(y) + label_smoothing / n_classes``, as
+``torch.nn.CrossEntropyLoss(label_smoothing=...)`` does; mixing is
+linear, so a mixed target is the smoothed mix of its rows' targets. The
+held-out rows of early stopping and calibration keep their hard labels.
+``0`` trains on one-hot targets.
+""",
+    ),
+)
+
 _REGRESSION = (
     _p(
         "normalize_y",
@@ -475,7 +544,14 @@ any splitter or iterable of ``(train, test)`` index arrays works.
 )
 
 PARAMS: dict[str, Param] = {
-    p.name: p for p in _VARIANT + _TRAINING + _ENSEMBLE + _REGRESSION + _RUN + _SEARCH
+    p.name: p
+    for p in _VARIANT
+    + _TRAINING
+    + _ENSEMBLE
+    + _CLASSIFICATION
+    + _REGRESSION
+    + _RUN
+    + _SEARCH
 }
 VARIANT_PARAMS = tuple(p.name for p in _VARIANT)
 
