@@ -21,12 +21,14 @@ from ._modules import MLP
 from ._net import MixupNet
 from ._params import PAIRINGS, VARIANT_PARAMS, constraints, parameter_docs
 from ._random import seeded_global_generators
+from ._scaling import InputScaling
 from ._sparse import SparseRows, as_csr
 from ._stacked import _FORWARD_ROWS, MemberData, StackedMixupNet, StackedMLP
 from ._threads import n_params, resolve_threads, torch_threads, work_flops
 
 # The network and training parameters of the plain estimators, in signature order.
 TRAINING_PARAMS = (
+    "scale_inputs",
     "hidden_layer_sizes",
     "activation",
     "dropout",
@@ -34,6 +36,8 @@ TRAINING_PARAMS = (
     "max_epochs",
     "batch_size",
     "lr",
+    "lr_schedule",
+    "warmup_fraction",
     "weight_decay",
     "optimizer",
     "optimizer_params",
@@ -233,6 +237,7 @@ class BaseMixup(BaseEstimator):
         per_sample_lambda=False,
         alternate_epochs=0,
         final_unmixed_epochs=0,
+        scale_inputs=None,
         hidden_layer_sizes=(128, 128),
         activation="relu",
         dropout=0.0,
@@ -240,6 +245,8 @@ class BaseMixup(BaseEstimator):
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
@@ -264,6 +271,7 @@ class BaseMixup(BaseEstimator):
         self.per_sample_lambda = per_sample_lambda
         self.alternate_epochs = alternate_epochs
         self.final_unmixed_epochs = final_unmixed_epochs
+        self.scale_inputs = scale_inputs
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -271,6 +279,8 @@ class BaseMixup(BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.warmup_fraction = warmup_fraction
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
@@ -308,7 +318,23 @@ class BaseMixup(BaseEstimator):
         X = validate_data(
             self, X, dtype=_FLOATS, accept_sparse=_SPARSE_FORMATS, reset=False
         )
-        return _as_float32(X)
+        X = _as_float32(X)
+        scaling = getattr(self, "input_scaling_", None)
+        return X if scaling is None else scaling.transform(X)
+
+    def _fit_input_scaling(self, X):
+        """``X`` scaled as ``scale_inputs`` says, fitting ``input_scaling_``."""
+        if self.scale_inputs is None:
+            if hasattr(self, "input_scaling_"):
+                del self.input_scaling_
+            return X
+        self.input_scaling_ = InputScaling.fit(X, self.scale_inputs)
+        return self.input_scaling_.transform(X)
+
+    def _train_targets(self, Y):
+        """The targets the network trains on, from the encoded ``Y`` (the
+        classifier smooths its labels here)."""
+        return Y
 
     # -- the net ----------------------------------------------------------------
 
@@ -389,8 +415,12 @@ class BaseMixup(BaseEstimator):
         rng = check_random_state(self.random_state)
         init_seed, data_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
         sample_weight = checked_sample_weight(sample_weight, X)
+        X = self._fit_input_scaling(X)
         arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
         train, held_out = self._held_out(arrays, stratify, rng)
+        # Held-out rows keep their targets: early stopping and calibration
+        # measure the model against the labels as given.
+        train = [train[0], self._train_targets(train[1]), *train[2:]]
         if len(alphas) > 1:
             self._fit_ensemble(
                 *train[:2],
@@ -467,6 +497,8 @@ class BaseMixup(BaseEstimator):
                 },
                 alpha=alpha,
                 random_state=data_seed,
+                lr_schedule=self.lr_schedule,
+                warmup_fraction=self.warmup_fraction,
                 verbose=self.verbose,
                 **self._optimizer_kwargs(optimizer, device),
             )
@@ -541,8 +573,10 @@ class BaseMixup(BaseEstimator):
         device,
         target_shift=None,
         target_scale=None,
+        **scaling,
     ) -> StackedMixupNet:
-        """The skorch net that trains the members of ``module`` (unfitted)."""
+        """The skorch net that trains the members of ``module`` (unfitted);
+        ``scaling`` holds its per-member ``input_*`` parameters."""
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         return StackedMixupNet(
             module,
@@ -558,7 +592,10 @@ class BaseMixup(BaseEstimator):
             target_shift=target_shift,
             target_scale=target_scale,
             random_state=seed,
+            lr_schedule=self.lr_schedule,
+            warmup_fraction=self.warmup_fraction,
             verbose=self.verbose,
+            **scaling,
             **self._optimizer_kwargs(optimizer, device),
         )
 
@@ -784,7 +821,12 @@ net_ : MixupNet or StackedMixupNet
 
     best_validation_loss_ : float
         Lowest held-out loss, whose weights were kept; only with
-        ``early_stopping=True``."""
+        ``early_stopping=True``.
+
+    input_scaling_ : InputScaling
+        The scaling of the inputs fitted in ``fit`` and applied in ``predict``:
+        per-column ``center`` (None for sparse ``X``) and ``scale``, and
+        whether values are ``clip``-ped; only when ``scale_inputs`` is set."""
 
 _SAMPLE_WEIGHT = """\
 sample_weight : array-like of shape (n_samples,), default=None

@@ -84,6 +84,7 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
         per_sample_lambda=False,
         alternate_epochs=0,
         final_unmixed_epochs=0,
+        scale_inputs=None,
         hidden_layer_sizes=(128, 128),
         activation="relu",
         dropout=0.0,
@@ -91,6 +92,8 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
@@ -99,6 +102,7 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
         n_iter_no_change=10,
         tol=1e-4,
         n_ensemble=1,
+        label_smoothing=0.0,
         calibrate=False,
         device="auto",
         n_threads=None,
@@ -117,6 +121,7 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
             per_sample_lambda=per_sample_lambda,
             alternate_epochs=alternate_epochs,
             final_unmixed_epochs=final_unmixed_epochs,
+            scale_inputs=scale_inputs,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             dropout=dropout,
@@ -124,6 +129,8 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
             max_epochs=max_epochs,
             batch_size=batch_size,
             lr=lr,
+            lr_schedule=lr_schedule,
+            warmup_fraction=warmup_fraction,
             weight_decay=weight_decay,
             optimizer=optimizer,
             optimizer_params=optimizer_params,
@@ -137,6 +144,7 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
             random_state=random_state,
             verbose=verbose,
         )
+        self.label_smoothing = label_smoothing
         self.calibrate = calibrate
 
     _foreign_pairing = (
@@ -146,7 +154,7 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
 
     _parameter_constraints: dict = {
         **BaseMixup._parameter_constraints,
-        **constraints(("calibrate",)),
+        **constraints(("label_smoothing", "calibrate")),
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -189,6 +197,13 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
             criterion=torch.nn.CrossEntropyLoss,
             stratify=codes,
         )
+
+    def _train_targets(self, Y):
+        if not self.label_smoothing:
+            return Y
+        n_classes = Y.shape[1]
+        smoothed = Y * (1 - self.label_smoothing) + self.label_smoothing / n_classes
+        return smoothed.astype(np.float32, copy=False)
 
     def _combine(self, outputs: torch.Tensor) -> torch.Tensor:
         # The log of the members' mean class probabilities.

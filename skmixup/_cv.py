@@ -32,6 +32,7 @@ from ._base import (
 from ._classifier import MixupClassifier
 from ._params import constraints, defaults
 from ._regressor import MixupRegressor
+from ._scaling import InputScaling
 from ._stacked import _FORWARD_ROWS, MemberData, StackedMLP
 from ._threads import torch_threads
 
@@ -39,11 +40,14 @@ from ._threads import torch_threads
 # default MLP and its training. The mixup variants, a custom module and early
 # stopping are searched with GridSearchCV over the plain estimators instead.
 SEARCH_PARAMS = (
+    "scale_inputs",
     "hidden_layer_sizes",
     "activation",
     "max_epochs",
     "batch_size",
     "lr",
+    "lr_schedule",
+    "warmup_fraction",
     "weight_decay",
     "optimizer",
     "optimizer_params",
@@ -99,8 +103,16 @@ class _StackedSearchMixin:
         rows_per_step = min(self.batch_size, int(n_own.max()))
 
         shift, scale = self._target_scaling(Y, train_mask, is_classifier(self))
+        # Each split's inputs are scaled with its own training rows, as a
+        # plain fit on the split would scale them.
+        scalings = None
+        if self.scale_inputs is not None:
+            scalings = [
+                InputScaling.fit(X[mask], self.scale_inputs) for mask in train_mask
+            ]
         weighted = sample_weight is not None
-        rest = np.hstack([Y] + ([sample_weight[:, None]] if weighted else []))
+        targets = self._train_targets(Y)
+        rest = np.hstack([targets] + ([sample_weight[:, None]] if weighted else []))
         X_on_device, rest = _to_device([X, rest], device)
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         sizes = [X.shape[1], *hidden, n_outputs]
@@ -126,6 +138,7 @@ class _StackedSearchMixin:
                 None if scale is None else scale[in_group],
                 (init_seed + group, data_seed + group),
                 device,
+                None if scalings is None else [scalings[s] for s in in_group],
             )
             scores[:, in_group] = self._score_members(
                 module,
@@ -135,6 +148,7 @@ class _StackedSearchMixin:
                 None if shift is None else shift[in_group],
                 None if scale is None else scale[in_group],
                 n_alphas,
+                None if scalings is None else [scalings[s] for s in in_group],
             )
             del module
         self._set_results(alphas, scores)
@@ -151,7 +165,13 @@ class _StackedSearchMixin:
             criterion=criterion,
             stratify=stratify,
         )
-        for name in ("net_", "n_iter_", "loss_curve_", "temperature_"):
+        for name in (
+            "net_",
+            "n_iter_",
+            "loss_curve_",
+            "temperature_",
+            "input_scaling_",
+        ):
             if hasattr(refit, name):
                 setattr(self, name, getattr(refit, name))
             elif hasattr(self, name):
@@ -173,8 +193,10 @@ class _StackedSearchMixin:
         scale,
         seeds,
         device,
+        scalings=None,
     ) -> StackedMLP:
-        """Train one member per (split, alpha) of these splits as one network."""
+        """Train one member per (split, alpha) of these splits as one network;
+        ``scalings`` are the splits' fitted input scalings, if any."""
         n_splits, n_alphas = len(train_mask), len(alphas)
         data = MemberData(X, rest, torch.from_numpy(train_mask).to(device), weighted)
         # Member k = split * n_alphas + alpha index.
@@ -203,6 +225,7 @@ class _StackedSearchMixin:
             device=device,
             target_shift=None if shift is None else shift[member_split],
             target_scale=None if scale is None else scale[member_split],
+            **_member_scaling(scalings, member_split),
         )
         with torch_threads(self._stacked_threads(module, rows_per_step)):
             module = net.fit(data, None).module_
@@ -226,7 +249,9 @@ class _StackedSearchMixin:
             scale[s] = np.where(std > 0, std, 1.0)
         return shift, scale
 
-    def _score_members(self, module, X, Y, splits, shift, scale, n_alphas):
+    def _score_members(
+        self, module, X, Y, splits, shift, scale, n_alphas, scalings=None
+    ):
         """Score matrix ``(n_alphas, n_splits)``: each member on its held-out rows,
         with the plain estimator's default score (accuracy or R^2), evaluated in
         float64 as the plain estimator predicts (see ``evaluate_float64``)."""
@@ -238,10 +263,13 @@ class _StackedSearchMixin:
             for s, (_, test) in enumerate(splits):
                 members = torch.arange(s * n_alphas, (s + 1) * n_alphas, device=device)
                 selected = module.select(members, torch.float64)
+                X_test = X[test]
+                if scalings is not None:
+                    X_test = scalings[s].transform(X_test)
                 out = torch.cat(
                     [
                         module(chunk, selected=selected)
-                        for chunk in float64_chunks(X[test], device, step)
+                        for chunk in float64_chunks(X_test, device, step)
                     ],
                     dim=1,
                 )
@@ -268,6 +296,20 @@ class _StackedSearchMixin:
         self.best_index_ = int(np.argmin(rank))
         self.alpha_ = alphas[self.best_index_]
         self.best_score_ = float(mean[self.best_index_])
+
+
+def _member_scaling(scalings, member_split) -> dict:
+    """:class:`~skmixup._stacked.StackedMixupNet`'s ``input_*`` parameters for
+    members of the splits whose fitted scalings are ``scalings`` (or none)."""
+    if scalings is None:
+        return {}
+    first = scalings[0]
+    centers = None if first.center is None else [sc.center for sc in scalings]
+    return {
+        "input_center": None if centers is None else np.stack(centers)[member_split],
+        "input_scale": np.stack([sc.scale for sc in scalings])[member_split],
+        "input_clip": first.clip,
+    }
 
 
 _CV_ATTRIBUTES = """\
@@ -388,7 +430,7 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
 
     _plain_estimator = MixupClassifier
     _parameter_constraints: dict = constraints(
-        ("alphas", "cv", *SEARCH_PARAMS, "calibrate")
+        ("alphas", "cv", *SEARCH_PARAMS, "label_smoothing", "calibrate")
     )
 
     def __init__(
@@ -396,15 +438,19 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
         *,
         alphas=DEFAULT_ALPHAS,
         cv=5,
+        scale_inputs=None,
         hidden_layer_sizes=(128, 128),
         activation="relu",
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
         n_ensemble=1,
+        label_smoothing=0.0,
         calibrate=False,
         device="auto",
         n_threads=None,
@@ -413,15 +459,19 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
     ):
         self.alphas = alphas
         self.cv = cv
+        self.scale_inputs = scale_inputs
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.warmup_fraction = warmup_fraction
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
         self.n_ensemble = n_ensemble
+        self.label_smoothing = label_smoothing
         self.calibrate = calibrate
         self.device = device
         self.n_threads = n_threads
@@ -485,11 +535,14 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
         *,
         alphas=DEFAULT_ALPHAS,
         cv=5,
+        scale_inputs=None,
         hidden_layer_sizes=(128, 128),
         activation="relu",
         max_epochs=100,
         batch_size=64,
         lr=1e-3,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
@@ -502,11 +555,14 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
     ):
         self.alphas = alphas
         self.cv = cv
+        self.scale_inputs = scale_inputs
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.warmup_fraction = warmup_fraction
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params

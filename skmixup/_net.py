@@ -30,6 +30,7 @@ from ._mixing import mix_many, mix_sample_weights
 from ._modules import MLP
 from ._params import VARIANT_PARAMS
 from ._random import global_seed
+from ._schedule import is_scheduled, lr_factor
 
 __all__ = ["EpochSummaryHistory", "MixupNet"]
 
@@ -113,6 +114,12 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
     random_state : int or None, default=None
         Seed of the generator behind shuffling, lambdas and partners. ``None``
         seeds it from PyTorch's global generator.
+    lr_schedule : {"constant", "cosine", "flat_cosine"}, default="constant"
+        The learning rate of every optimizer step, as a multiple of each
+        parameter group's initial rate (see :func:`skmixup._schedule.lr_factor`):
+        set before each step, over ``max_epochs`` epochs of steps.
+    warmup_fraction : float, default=0.0
+        Share of those steps over which the rate first rises linearly.
     fast_path : bool, default=True
         With the built-in :class:`MLP` and a ``CrossEntropyLoss`` or ``MSELoss``
         criterion, compute gradients in closed form
@@ -170,6 +177,8 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         alternate_epochs=0,
         final_unmixed_epochs=0,
         random_state=None,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
         fast_path=True,
         record_batches=None,
         **kwargs,
@@ -187,6 +196,8 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         self.alternate_epochs = alternate_epochs
         self.final_unmixed_epochs = final_unmixed_epochs
         self.random_state = random_state
+        self.lr_schedule = lr_schedule
+        self.warmup_fraction = warmup_fraction
         self.fast_path = fast_path
         self.record_batches = record_batches
 
@@ -212,6 +223,21 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self._mixer.begin_fit(self.max_epochs)
+        self._lr_step = 0
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        if training and is_scheduled(self.lr_schedule, self.warmup_fraction):
+            total = self.max_epochs * self._steps_per_epoch
+            factor = lr_factor(
+                self._lr_step, total, self.lr_schedule, self.warmup_fraction
+            )
+            for name in self._optimizers:
+                for group in getattr(self, name + "_").param_groups:
+                    # "initial_lr", as torch's schedulers keep it: the rate the
+                    # group was built with, whatever earlier steps set.
+                    group["lr"] = group.setdefault("initial_lr", group["lr"]) * factor
+            self._lr_step += 1
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(
@@ -277,19 +303,25 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
     def get_iterator(self, dataset, training=False):
         tensors = _tensors_of(dataset, self._draw_device())
         if tensors is None:
-            return super().get_iterator(dataset, training=training)
+            iterator = super().get_iterator(dataset, training=training)
+            if training:
+                self._steps_per_epoch = len(iterator)
+            return iterator
         tensors = self._in_module_dtype(tensors)
         prefix = "iterator_train" if training else "iterator_valid"
         batch_size = self.get_params_for(prefix).get("batch_size", self.batch_size)
         if batch_size == -1:
             batch_size = len(tensors[0])
-        return TensorBatchIterator(
+        iterator = TensorBatchIterator(
             tensors,
             max(1, min(batch_size, len(tensors[0]))),
             shuffle=training,
             generator=self.generator_ if training else None,
             mixer=self._mixer if training and self.mixing_.mixes else None,
         )
+        if training:
+            self._steps_per_epoch = len(iterator)
+        return iterator
 
     def train_step_single(self, batch, **fit_params):
         if not self.module_.training:

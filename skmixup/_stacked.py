@@ -27,6 +27,8 @@ from ._mixing import sample_lambda
 from ._modules import _ACTIVATIONS, MLP, _apply_derivative, _row_loss_and_grad
 from ._net import EpochSummaryHistory
 from ._random import permutation, uniform, uniform_
+from ._scaling import scale_rows_
+from ._schedule import is_scheduled, lr_factor
 from ._sparse import SparseRows
 
 # Bytes of gathered row pairs per chunk of steps: enough steps to amortise the
@@ -396,8 +398,13 @@ class StackedBatchIterator:
         generator: torch.Generator,
         target_shift: Tensor | None = None,
         target_scale: Tensor | None = None,
+        input_scaling: tuple[Tensor | None, Tensor, bool] | None = None,
     ) -> None:
         self.data = data
+        # Per-member input scaling (center, scale, clip), centre and scale of
+        # shape (K, 1, n_features): applied to the gathered rows before mixing,
+        # as a plain fit on the member's split scales its rows before training.
+        self.input_scaling = input_scaling
         # Per-member target standardisation, (K, 1, n_outputs): mixing commutes
         # with it, so it is applied to the mixed targets.
         self.target_shift = target_shift
@@ -481,7 +488,10 @@ class StackedBatchIterator:
             stop = min(start + chunk, n_steps)
             index, valid = self._chunk(orders[:, start * bs : stop * bs])
             X, rest = data.rows(index.ravel())
-            X_first, X_partner = X.view(stop - start, 2, n_members, bs, -1).unbind(1)
+            X = X.view(stop - start, 2, n_members, bs, -1)
+            if self.input_scaling is not None:
+                scale_rows_(X, *self.input_scaling)
+            X_first, X_partner = X.unbind(1)
             first, partner = rest.view(stop - start, 2, n_members, bs, -1).unbind(1)
             # A member with no rows in a step (its split ran out) takes no step.
             active = valid.any(dim=2).tolist()
@@ -542,8 +552,20 @@ class StackedMixupNet(NeuralNet):
         Each member's row of ``MemberData.train_mask``.
     target_shift, target_scale : array-like of shape (K, n_outputs), default=None
         Each member trains on ``(target - shift) / scale``.
+    input_center, input_scale : array-like of shape (K, n_features), default=None
+        Each member trains on inputs ``(X - center) / scale`` (no centring when
+        ``input_center`` is None; no scaling when ``input_scale`` is None).
+    input_clip : bool, default=False
+        Clip the scaled inputs smoothly, as :class:`~skmixup._scaling.InputScaling`.
     random_state : int
         Seed of the shuffling, lambda and partner draws.
+    lr_schedule : {"constant", "cosine", "flat_cosine"}, default="constant"
+        The learning rate of each step, as :class:`~skmixup.MixupNet`'s; each
+        member follows it over its own steps (``max_epochs`` times its split's
+        steps per epoch). Members whose splits take different numbers of steps
+        get one optimizer parameter group each.
+    warmup_fraction : float, default=0.0
+        Share of each member's steps over which its rate first rises linearly.
     **kwargs
         Every other :class:`~skorch.NeuralNet` parameter; ``batch_size`` is the
         number of its own rows each member trains on per step.
@@ -557,7 +579,12 @@ class StackedMixupNet(NeuralNet):
         member_split,
         target_shift=None,
         target_scale=None,
+        input_center=None,
+        input_scale=None,
+        input_clip=False,
         random_state=0,
+        lr_schedule="constant",
+        warmup_fraction=0.0,
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
@@ -565,7 +592,12 @@ class StackedMixupNet(NeuralNet):
         self.member_split = member_split
         self.target_shift = target_shift
         self.target_scale = target_scale
+        self.input_center = input_center
+        self.input_scale = input_scale
+        self.input_clip = input_clip
         self.random_state = random_state
+        self.lr_schedule = lr_schedule
+        self.warmup_fraction = warmup_fraction
 
     def initialize_history(self):
         self.history_ = EpochSummaryHistory()
@@ -583,9 +615,41 @@ class StackedMixupNet(NeuralNet):
         self._loss_sum = torch.zeros(len(self.member_alphas), device=self.device)
         return self
 
+    def initialize_optimizer(self, *args, **kwargs):
+        super().initialize_optimizer(*args, **kwargs)
+        module = self.module_
+        if module.per_member and is_scheduled(self.lr_schedule, self.warmup_fraction):
+            # Members of splits with fewer steps per epoch are further along
+            # their own schedule at a given step: a parameter group each, so
+            # each takes its own rate (the update itself is unchanged).
+            _, kwargs = self.get_params_for_optimizer(
+                "optimizer", self.get_all_learnable_params()
+            )
+            groups = [
+                {"params": module.member_parameters(k)} for k in range(module.n_members)
+            ]
+            self.optimizer_ = self.optimizer(groups, **kwargs)
+        return self
+
     def _zero_grad_optimizer(self, set_to_none=None):
         # loss_and_grad assigns every .grad; zeroing first would be wasted work.
         pass
+
+    def _set_lr(self) -> None:
+        """Set the learning rate of the coming step: each member's at its own
+        step count (epochs done times its steps per epoch, plus this epoch's)."""
+        groups = self.optimizer_.param_groups
+        factors = {}
+        for k, group in enumerate(groups):
+            steps = self._member_steps_list[k if len(groups) > 1 else 0]
+            if steps not in factors:
+                factors[steps] = lr_factor(
+                    self._epochs_done * steps + self._epoch_step,
+                    self.max_epochs * steps,
+                    self.lr_schedule,
+                    self.warmup_fraction,
+                )
+            group["lr"] = group.setdefault("initial_lr", group["lr"]) * factors[steps]
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # Adam's running means of units whose gradient stays zero (dead ReLUs)
@@ -602,10 +666,18 @@ class StackedMixupNet(NeuralNet):
             return super().get_iterator(dataset, training=training)
         device = dataset.device
         split = torch.as_tensor(self.member_split, device=device)
-        shift, scale = (
+        shift, scale, center, in_scale = (
             None if t is None else torch.as_tensor(t, device=device).unsqueeze(1)
-            for t in (self.target_shift, self.target_scale)
+            for t in (
+                self.target_shift,
+                self.target_scale,
+                self.input_center,
+                self.input_scale,
+            )
         )
+        input_scaling = None
+        if in_scale is not None:
+            input_scaling = (center, in_scale, bool(self.input_clip))
         iterator = StackedBatchIterator(
             dataset,
             split,
@@ -614,8 +686,10 @@ class StackedMixupNet(NeuralNet):
             self.generator_,
             target_shift=shift,
             target_scale=scale,
+            input_scaling=input_scaling,
         )
         self._member_steps = iterator.member_steps()
+        self._member_steps_list = [int(s) for s in self._member_steps.tolist()]
         return iterator
 
     def train_step(self, batch, **fit_params):
@@ -625,6 +699,9 @@ class StackedMixupNet(NeuralNet):
         step = self.train_step_single(batch, **fit_params)
         # Members whose split has no rows left in this epoch sit the step out.
         self.module_.set_active(batch[3])
+        if self._scheduled:
+            self._set_lr()
+            self._epoch_step += 1
         if self.callbacks:
             self.notify(
                 "on_grad_computed",
@@ -644,6 +721,12 @@ class StackedMixupNet(NeuralNet):
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
         self._loss_sum.zero_()
+        self._epoch_step = 0
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self._scheduled = is_scheduled(self.lr_schedule, self.warmup_fraction)
+        self._epochs_done = 0
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         member_loss = (self._loss_sum / self._member_steps).tolist()
@@ -654,4 +737,5 @@ class StackedMixupNet(NeuralNet):
                 "StandardScaler) or, for regression, the target."
             )
         self.history.record("event_member_loss", member_loss)
+        self._epochs_done += 1
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
