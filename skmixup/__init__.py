@@ -1,5 +1,6 @@
 """skmixup: mixup as a searchable hyper-parameter of scikit-learn estimators."""
 
+from ._categorical import one_hot_groups
 from ._classifier import MixupClassifier
 from ._cv import MixupClassifierCV, MixupRegressorCV
 from ._data import ArrayDataset, TensorBatchIterator
@@ -23,6 +24,7 @@ __all__ = [
     "__version__",
     "mix",
     "mixup",
+    "one_hot_groups",
     "sample_lambda",
     "sample_partners",
 ]

@@ -17,7 +17,7 @@ from skorch.helper import predefined_split
 
 from ._compat import _check_sample_weight
 from ._data import ArrayDataset
-from ._modules import MLP
+from ._modules import MLP, quantile_bins
 from ._net import MixupNet
 from ._params import PAIRINGS, VARIANT_PARAMS, constraints, parameter_docs
 from ._random import seeded_global_generators
@@ -32,6 +32,8 @@ TRAINING_PARAMS = (
     "hidden_layer_sizes",
     "activation",
     "dropout",
+    "num_embeddings",
+    "num_embeddings_params",
     "module",
     "max_epochs",
     "batch_size",
@@ -237,10 +239,14 @@ class BaseMixup(BaseEstimator):
         per_sample_lambda=False,
         alternate_epochs=0,
         final_unmixed_epochs=0,
+        mix_embeddings=False,
+        categorical_groups=None,
         scale_inputs=None,
         hidden_layer_sizes=(128, 128),
         activation="relu",
         dropout=0.0,
+        num_embeddings=None,
+        num_embeddings_params=None,
         module=None,
         max_epochs=100,
         batch_size=64,
@@ -271,10 +277,14 @@ class BaseMixup(BaseEstimator):
         self.per_sample_lambda = per_sample_lambda
         self.alternate_epochs = alternate_epochs
         self.final_unmixed_epochs = final_unmixed_epochs
+        self.mix_embeddings = mix_embeddings
+        self.categorical_groups = categorical_groups
         self.scale_inputs = scale_inputs
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
+        self.num_embeddings = num_embeddings
+        self.num_embeddings_params = num_embeddings_params
         self.module = module
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -339,7 +349,12 @@ class BaseMixup(BaseEstimator):
     # -- the net ----------------------------------------------------------------
 
     def _build_module(
-        self, n_features_in: int, n_outputs: int, X_probe: np.ndarray, seed: int
+        self,
+        n_features_in: int,
+        n_outputs: int,
+        X_probe: np.ndarray,
+        seed: int,
+        X_train,
     ):
         if self.module is None:
             return MLP(
@@ -349,8 +364,9 @@ class BaseMixup(BaseEstimator):
                 self.activation,
                 dropout=self.dropout,
                 generator=torch.Generator().manual_seed(seed),
+                **self._embedding_kwargs(X_train),
             )
-        for name in ("manifold", "dropout"):
+        for name in ("manifold", "dropout", "num_embeddings"):
             if getattr(self, name):
                 raise ValueError(
                     f"{name}={getattr(self, name)!r} acts on the hidden layers of "
@@ -397,6 +413,27 @@ class BaseMixup(BaseEstimator):
             module.train(was_training)
         return module
 
+    def _embedding_kwargs(self, X_train) -> dict:
+        """The MLP's embedding arguments; the bins of ``"piecewise_linear"`` from
+        the training rows ``X_train``."""
+        if self.num_embeddings is None:
+            return {}
+        params = dict(self.num_embeddings_params or {})
+        known = {"d_embedding"} | (
+            {"n_frequencies", "frequency_init_scale"}
+            if self.num_embeddings == "periodic"
+            else {"n_bins"}
+        )
+        if set(params) - known:
+            raise ValueError(
+                f"num_embeddings_params has {sorted(set(params) - known)}, which "
+                f"num_embeddings={self.num_embeddings!r} does not take; it takes "
+                f"{sorted(known)}."
+            )
+        if self.num_embeddings == "piecewise_linear":
+            params["bins"] = quantile_bins(X_train, params.pop("n_bins", 48))
+        return {"num_embeddings": self.num_embeddings, **params}
+
     def _optimizer_kwargs(self, optimizer, device: torch.device) -> dict:
         kwargs = {"weight_decay": self.weight_decay}
         if optimizer in (torch.optim.Adam, torch.optim.AdamW):
@@ -439,6 +476,7 @@ class BaseMixup(BaseEstimator):
                 else ArrayDataset(*_to_device(held_out, device)),
                 alphas[0],
                 probe=X[:2],
+                X_train=train[0],
                 n_outputs=n_outputs,
                 criterion=criterion,
                 seeds=(init_seed, data_seed),
@@ -451,10 +489,21 @@ class BaseMixup(BaseEstimator):
         return self
 
     def _fit_single(
-        self, train, valid, alpha, *, probe, n_outputs, criterion, seeds, device
+        self,
+        train,
+        valid,
+        alpha,
+        *,
+        probe,
+        X_train,
+        n_outputs,
+        criterion,
+        seeds,
+        device,
     ) -> None:
         """Train one network (a :class:`MixupNet`) on ``train``; ``probe`` is a
-        few rows that check a custom module's output."""
+        few rows that check a custom module's output, ``X_train`` the training
+        rows as an array (the bins of piecewise-linear embeddings)."""
         init_seed, data_seed = seeds
         optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = []
@@ -474,7 +523,9 @@ class BaseMixup(BaseEstimator):
         # dropout in training) draws from the global ones, seeded and restored.
         with seeded_global_generators(init_seed, device):
             probe = next(float64_chunks(probe, "cpu", 2)).float().numpy()
-            module = self._build_module(n_features, n_outputs, probe, init_seed)
+            module = self._build_module(
+                n_features, n_outputs, probe, init_seed, X_train
+            )
             n_threads = resolve_threads(
                 self.n_threads, work_flops(self.batch_size, n_params(module))
             )
@@ -686,6 +737,9 @@ class BaseMixup(BaseEstimator):
         ("per_sample_lambda", False),
         ("alternate_epochs", 0),
         ("final_unmixed_epochs", 0),
+        ("num_embeddings", None),
+        ("mix_embeddings", False),
+        ("categorical_groups", None),
     )
 
     def _check_ensemble(self) -> None:

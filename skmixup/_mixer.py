@@ -23,6 +23,7 @@ from ._mixing import (
     mix_sample_weights,
     nearest_neighbors,
     neighbor_partners,
+    pick_blocks,
     same_class_partners,
     sample_lambda,
     sample_mixing_weights,
@@ -48,6 +49,29 @@ def _check_int(name: str, value, low: int) -> int:
     return int(value)
 
 
+def _check_groups(groups) -> tuple[tuple[int, ...], ...] | None:
+    """``categorical_groups`` as a tuple of tuples of column indices."""
+    if groups is None:
+        return None
+    try:
+        groups = tuple(tuple(int(c) for c in group) for group in groups)
+        columns = [c for group in groups for c in group]
+        valid = all(groups) and min(columns, default=0) >= 0
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise ValueError(
+            "categorical_groups must be a list of non-empty lists of column "
+            f"indices >= 0 (one list per one-hot block), got {groups!r}."
+        )
+    if len(set(columns)) != len(columns):
+        raise ValueError(
+            "categorical_groups holds a column in more than one block (or twice "
+            f"in one), got {groups!r}; each column belongs to at most one block."
+        )
+    return groups
+
+
 _DEFAULT = defaults(VARIANT_PARAMS)
 
 
@@ -70,11 +94,24 @@ class MixupConfig:
     per_sample_lambda: bool = _DEFAULT["per_sample_lambda"]
     alternate_epochs: int = _DEFAULT["alternate_epochs"]
     final_unmixed_epochs: int = _DEFAULT["final_unmixed_epochs"]
+    mix_embeddings: bool = _DEFAULT["mix_embeddings"]
+    categorical_groups: tuple[tuple[int, ...], ...] | None = _DEFAULT[
+        "categorical_groups"
+    ]
 
     def __post_init__(self) -> None:
         # Frozen: normalise through object.__setattr__ (e.g. alpha=1 -> 1.0).
         object.__setattr__(self, "alpha", _check_alpha(self.alpha))
-        for name in ("manifold", "per_sample_lambda"):
+        object.__setattr__(
+            self, "categorical_groups", _check_groups(self.categorical_groups)
+        )
+        if self.categorical_groups and self.mix_embeddings:
+            raise ValueError(
+                "categorical_groups takes one-hot blocks whole from one row where "
+                "raw inputs are mixed, but mix_embeddings=True mixes their "
+                "embeddings instead; use one of them."
+            )
+        for name in ("manifold", "per_sample_lambda", "mix_embeddings"):
             object.__setattr__(self, name, bool(getattr(self, name)))
         if self.mix_on not in MIX_ON:
             raise ValueError(f"mix_on must be one of {MIX_ON}, got {self.mix_on!r}.")
@@ -146,6 +183,7 @@ class Mixer:
         "partner_pos",
         "partners",
         "_neighbors",
+        "_blocks",
     )
 
     def __init__(self, config: MixupConfig, generator: torch.Generator) -> None:
@@ -155,6 +193,7 @@ class Mixer:
         self.epoch = -1
         self.n_epochs = 1
         self._neighbors: tuple[tuple, Tensor] | None = None
+        self._blocks: tuple[Tensor, Tensor] | None = None
         self.clear()
 
     def clear(self) -> None:
@@ -165,6 +204,7 @@ class Mixer:
         self.partner_pos = 0
         self.partner_n = 0
         self._neighbors = None
+        self._blocks = None
 
     # -- schedule ---------------------------------------------------------------
 
@@ -295,6 +335,46 @@ class Mixer:
         weights = self._weights(1, n, n)
         return weights if self.config.per_sample_lambda else weights[0]
 
+    # -- one-hot blocks -----------------------------------------------------------
+
+    def _block_columns(self, X: Tensor) -> tuple[Tensor, Tensor] | None:
+        """``categorical_groups`` as the columns of ``X`` in blocks and the block
+        of each, on ``X``'s device; None without blocks."""
+        groups = self.config.categorical_groups
+        if not groups:
+            return None
+        if self._blocks is None or self._blocks[0].device != X.device:
+            n_features = X.shape[1]
+            columns = [c for group in groups for c in group]
+            if max(columns) >= n_features:
+                raise ValueError(
+                    f"categorical_groups holds column {max(columns)}, but X has "
+                    f"{n_features} columns; give indices of X's columns."
+                )
+            block = [b for b, group in enumerate(groups) for _ in group]
+            self._blocks = (
+                torch.tensor(columns, device=X.device),
+                torch.tensor(block, device=X.device),
+            )
+        return self._blocks
+
+    def mix_inputs(self, parts: list[Tensor], weights: float | Tensor) -> Tensor:
+        """Inputs of a training step mixed with ``weights`` (as for
+        :func:`~skmixup._mixing.mix_many`), each one-hot block of
+        ``categorical_groups`` taken whole from one sample."""
+        X = mix_many(parts, weights)
+        blocks = self._block_columns(X)
+        if blocks is not None:
+            columns, block = blocks
+            X[:, columns] = pick_blocks(
+                [p.index_select(1, columns) for p in parts],
+                weights,
+                block,
+                len(self.config.categorical_groups),
+                generator=self.generator,
+            )
+        return X
+
     def layer(self, n_layers: int) -> int:
         """Manifold mixup: the layer to mix at, uniform over ``range(n_layers)``."""
         return int(integers(n_layers, (), self.generator))
@@ -305,10 +385,14 @@ class Mixer:
         self, tensors: tuple[Tensor | None, ...], n: int, batch_size: int
     ) -> Tensor | None:
         """Mixing weights of an epoch's ``n`` rows, shape ``(n, n_mixed)``, or
-        None when the epoch must be mixed per step (manifold mixup mixes inside
-        the network; integer class labels are one-hot encoded per step)."""
-        if self.config.manifold or not all(
-            t is None or t.dtype.is_floating_point for t in tensors
+        None when the epoch must be mixed per step (manifold mixup and
+        ``mix_embeddings`` mix inside the network; integer class labels are
+        one-hot encoded per step)."""
+        c = self.config
+        if (
+            c.manifold
+            or c.mix_embeddings
+            or not all(t is None or t.dtype.is_floating_point for t in tensors)
         ):
             return None
         n_batches = -(-n // batch_size)
@@ -331,6 +415,10 @@ class Mixer:
         c = self.config
         buffers = [side[0] for side in sides]
         weights = weights.to(buffers[0][0].dtype)
+        blocks = None if c.mix_on == "targets" else self._block_columns(buffers[0][0])
+        if blocks is not None:
+            # The blocks before mixing overwrites them: each comes back whole.
+            blocks_of = [b[0].index_select(1, blocks[0]) for b in buffers]
         mixed = {"both": (0, 1), "inputs": (0,), "targets": (1,)}[c.mix_on]
         packed = [side[1] for side in sides]
         if c.mix_on == "both" and packed[0] is not None:
@@ -350,6 +438,15 @@ class Mixer:
                 )
             else:
                 a.copy_(mix_many([a, *partners], weights))
+        if blocks is not None:
+            columns, block = blocks
+            buffers[0][0][:, columns] = pick_blocks(
+                blocks_of,
+                weights,
+                block,
+                len(c.categorical_groups),
+                generator=self.generator,
+            )
         for i in range(2, len(buffers[0])):
             if buffers[0][i] is not None:
                 partner_ws = [b[i] for b in buffers[1:]]

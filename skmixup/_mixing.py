@@ -28,6 +28,7 @@ __all__ = [
     "mixup",
     "nearest_neighbors",
     "neighbor_partners",
+    "pick_blocks",
     "same_class_partners",
     "sample_lambda",
     "sample_mixing_weights",
@@ -533,6 +534,71 @@ def mix_many(parts: Sequence[Tensor], weights: Tensor | float) -> Tensor:
     for part, w in zip(parts[1:], columns[1:], strict=True):
         out.addcmul_(part, w)
     return out
+
+
+def pick_blocks(
+    parts: Sequence[Tensor],
+    weights: Tensor | float,
+    column_block: Tensor,
+    n_blocks: int,
+    *,
+    generator: torch.Generator,
+) -> Tensor:
+    """Columns of mixed rows whose blocks each come whole from one sample.
+
+    For every row and every block, sample ``c`` is drawn with probability
+    ``weights[..., c]`` and the row's block is copied from ``parts[c]``: CutMix's
+    rule for patches (Yun et al., 2019) applied to the one-hot block of a
+    categorical feature, so that a mixed row holds one of its samples'
+    categories rather than fractions of both. Blocks draw independently.
+
+    Parameters
+    ----------
+    parts : sequence of Tensor of shape (n, m)
+        The block columns of each sample of the mixtures (row ``i`` of
+        ``parts[c]`` is the ``c``-th sample of mixture ``i``).
+    weights : float or Tensor of shape (k,) or (n, k)
+        The mixing weights, as for :func:`mix_many`: the float ``lambda`` of
+        the first of two samples, one set for all rows, or one set per row.
+    column_block : Tensor of shape (m,)
+        The block, in ``range(n_blocks)``, of each column.
+    n_blocks : int
+        Number of blocks.
+    generator : torch.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    columns : Tensor of shape (n, m)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skmixup._mixing import pick_blocks
+    >>> a = torch.tensor([[1.0, 0.0, 0.0, 1.0]]).repeat(4, 1)
+    >>> b = torch.tensor([[0.0, 1.0, 1.0, 0.0]]).repeat(4, 1)
+    >>> blocks = torch.tensor([0, 0, 1, 1])
+    >>> g = torch.Generator().manual_seed(0)
+    >>> out = pick_blocks([a, b], 0.5, blocks, 2, generator=g)
+    >>> bool(((out == a) | (out == b)).all()), out.sum(dim=1).tolist()
+    (True, [2.0, 2.0, 2.0, 2.0])
+    """
+    n, k = len(parts[0]), len(parts)
+    device = parts[0].device
+    if isinstance(weights, float):
+        weights = torch.tensor([weights, 1.0 - weights])
+    if weights.shape[-1] != k:
+        raise ValueError(f"weights has {weights.shape[-1]} columns for {k} parts.")
+    # Sample c covers [cum[c - 1], cum[c]) of [0, 1); the last takes the rest,
+    # whatever rounding leaves of the total.
+    bounds = weights.to(device, torch.float64).cumsum(-1)[..., :-1]
+    u = uniform((n, n_blocks), generator, torch.float64).to(device)
+    if bounds.dim() == 1:
+        chosen = (u[:, :, None] >= bounds).sum(-1)
+    else:
+        chosen = (u[:, :, None] >= bounds[:, None, :]).sum(-1)
+    source = chosen.index_select(1, column_block.to(device))
+    return torch.stack(list(parts)).gather(0, source[None]).squeeze(0)
 
 
 def mix_sample_weights(

@@ -1,15 +1,23 @@
-"""The default network: a multi-layer perceptron."""
+"""The default network: a multi-layer perceptron, optionally with numerical
+embeddings of its inputs."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import Tensor, nn
 
 from ._mixing import mix_many
-from ._random import uniform_
+from ._random import integers, seeded_global_generators, uniform_
+
+NUM_EMBEDDINGS = ("periodic", "piecewise_linear")
+# Bytes of a dense block of columns read at a time for quantile_bins.
+_BIN_BLOCK_BYTES = 2**26
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -48,6 +56,71 @@ def _row_loss_and_grad(out: Tensor, target: Tensor, loss: str) -> tuple[Tensor, 
     return row_loss, grad
 
 
+def _rtdl_num_embeddings():
+    """The authors' package of numerical embeddings, or an error saying how to get
+    it."""
+    try:
+        import rtdl_num_embeddings
+    except ImportError as exc:
+        raise ImportError(
+            "num_embeddings needs the package rtdl_num_embeddings (the reference "
+            "implementation by the authors of Gorishniy et al., 2022); install it "
+            "with pip install 'skmixup[embeddings]', or use num_embeddings=None."
+        ) from exc
+    return rtdl_num_embeddings
+
+
+def quantile_bins(X, n_bins: int = 48) -> list[Tensor]:
+    """Bin edges of every column of ``X`` for piecewise-linear encoding.
+
+    The distinct quantiles at ``0, 1/n_bins, ..., 1`` of each column, as in
+    Section 3.2.1 of Gorishniy et al. (2022). A column with fewer than three
+    distinct edges (a binary or constant column) gets two equal bins between
+    its minimum and maximum (``maximum = minimum + 1`` when constant), which
+    encode it linearly: every column has at least two bins.
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The training rows; only these set the edges.
+    n_bins : int, default=48
+        Most bins per column.
+
+    Returns
+    -------
+    bins : list of Tensor
+        Increasing float64 edges, one tensor per column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmixup._modules import quantile_bins
+    >>> X = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [3.0, 1.0]])
+    >>> [b.tolist() for b in quantile_bins(X, n_bins=3)]
+    [[0.0, 1.0, 2.0, 3.0], [1.0, 1.5, 2.0]]
+    """
+    if int(n_bins) != n_bins or n_bins < 2:
+        raise ValueError(f"n_bins must be an int >= 2, got {n_bins!r}.")
+    n, n_features = X.shape
+    if n < 1:
+        raise ValueError("quantile_bins needs at least one row.")
+    levels = np.linspace(0.0, 1.0, int(n_bins) + 1)
+    block = max(1, _BIN_BLOCK_BYTES // (8 * n))
+    bins = []
+    for start in range(0, n_features, block):
+        columns = X[:, start : start + block]
+        columns = columns.toarray() if sp.issparse(columns) else columns
+        quantiles = np.quantile(np.asarray(columns, dtype=np.float64), levels, axis=0)
+        for edges in quantiles.T:
+            edges = np.unique(edges)
+            if len(edges) < 3:
+                low = edges[0]
+                high = edges[-1] if edges[-1] > low else low + 1.0
+                edges = np.array([low, (low + high) / 2, high])
+            bins.append(torch.from_numpy(edges))
+    return bins
+
+
 def _accumulate(param: nn.Parameter, grad: Tensor) -> None:
     """Add ``grad`` to ``param.grad``, as autograd does."""
     if param.grad is None:
@@ -76,6 +149,41 @@ class MLP(nn.Module):
     generator : torch.Generator, default=None
         Source of the initial weights, drawn as ``torch.nn.Linear`` draws them
         (uniform in ``+-1/sqrt(n_in)``); None uses PyTorch's global generator.
+    num_embeddings : {"periodic", "piecewise_linear"}, default=None
+        Embed every input feature in a vector before the first hidden layer
+        (Gorishniy et al., 2022), with the authors' package
+        ``rtdl_num_embeddings``: ``"periodic"`` is their PLR embedding,
+        ``ReLU(Linear(concat(cos, sin)(2 pi c x)))`` with ``n_frequencies``
+        trainable frequencies ``c`` per feature, initialised from
+        ``N(0, frequency_init_scale)``; ``"piecewise_linear"`` their QLR
+        embedding, ``ReLU(Linear(ple(x)))`` over the piecewise-linear encoding
+        of ``x`` in ``bins``. Each feature has its own ``Linear`` to
+        ``d_embedding`` values, and the embeddings are concatenated. None feeds
+        the features to the first hidden layer as they are.
+    d_embedding : int, default=24
+        Values per embedded feature.
+    n_frequencies : int, default=48
+        Frequencies per feature of the periodic embedding.
+    frequency_init_scale : float, default=0.01
+        Standard deviation of the initial frequencies of the periodic
+        embedding, in cycles per unit of the feature (truncated at three
+        standard deviations). The authors name it the embedding's most
+        important hyper-parameter: too large a value is worse than too small.
+    bins : sequence of Tensor, default=None
+        The bin edges of each feature for ``"piecewise_linear"``, e.g.
+        ``skmixup._modules.quantile_bins`` of the training rows.
+
+    Notes
+    -----
+    With embeddings, :meth:`closed_form_is_exact` is False: the network trains
+    through autograd. The embeddings draw their initial values from PyTorch's
+    global generator, seeded from ``generator`` (when given) for the duration
+    of the construction.
+
+    References
+    ----------
+    .. [1] Y. Gorishniy, I. Rubachev and A. Babenko, "On Embeddings for
+       Numerical Features in Tabular Deep Learning", NeurIPS 2022.
 
     Examples
     --------
@@ -94,6 +202,12 @@ class MLP(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
         generator: torch.Generator | None = None,
+        *,
+        num_embeddings: str | None = None,
+        d_embedding: int = 24,
+        n_frequencies: int = 48,
+        frequency_init_scale: float = 0.01,
+        bins: Sequence[Tensor] | None = None,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -102,11 +216,29 @@ class MLP(nn.Module):
             )
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
-        sizes = [int(n_features_in), *map(int, hidden_layer_sizes)]
         layers: list[nn.Module] = []
         # Index in `layers` after which each mixable representation is complete:
-        # the input (before layer 0), then every hidden layer's output.
+        # the input (before layer 0), the embeddings (if any), then every hidden
+        # layer's output.
         cuts = [0]
+        n_in = int(n_features_in)
+        if num_embeddings is not None:
+            layers += [
+                self._embedding(
+                    num_embeddings,
+                    n_in,
+                    d_embedding,
+                    n_frequencies,
+                    frequency_init_scale,
+                    bins,
+                    generator,
+                ),
+                nn.Flatten(1),
+            ]
+            cuts.append(len(layers))
+            n_in *= int(d_embedding)
+        self.num_embeddings = num_embeddings
+        sizes = [n_in, *map(int, hidden_layer_sizes)]
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=False):
             layers += [nn.Linear(n_in, n_out), _ACTIVATIONS[activation]()]
             if dropout:
@@ -137,13 +269,77 @@ class MLP(nn.Module):
                     uniform_(layer.weight, -bound, bound, generator)
                     uniform_(layer.bias, -bound, bound, generator)
 
+    @staticmethod
+    def _embedding(
+        kind, n_features, d_embedding, n_frequencies, scale, bins, generator
+    ) -> nn.Module:
+        if kind not in NUM_EMBEDDINGS:
+            raise ValueError(
+                f"num_embeddings must be one of {NUM_EMBEDDINGS} or None, got {kind!r}."
+            )
+        rtdl = _rtdl_num_embeddings()
+        # The package initialises from the global generator: seed it from ours
+        # (the modules are built on the CPU) and restore it afterwards.
+        seeded = contextlib.nullcontext()
+        if generator is not None:
+            seed = int(integers(2**62, (), generator))
+            seeded = seeded_global_generators(seed, torch.device("cpu"))
+        with seeded:
+            if kind == "periodic":
+                return rtdl.PeriodicEmbeddings(
+                    n_features,
+                    int(d_embedding),
+                    n_frequencies=int(n_frequencies),
+                    frequency_init_scale=float(scale),
+                    lite=False,
+                )
+            if bins is None or len(bins) != n_features:
+                raise ValueError(
+                    "num_embeddings='piecewise_linear' needs bins: one tensor of "
+                    f"edges for each of the {n_features} features (e.g. "
+                    "quantile_bins(X_train)), got "
+                    f"{'None' if bins is None else len(bins)}."
+                )
+            # Version "A" is the parametrisation of the 2022 paper.
+            return rtdl.PiecewiseLinearEmbeddings(
+                [torch.as_tensor(b) for b in bins],
+                int(d_embedding),
+                activation=True,
+                version="A",
+            )
+
     def forward(self, X: Tensor) -> Tensor:
         return self.layers(X)
 
     @property
     def n_mixable_layers(self) -> int:
-        """Representations manifold mixup can mix: the input and each hidden one."""
+        """Representations manifold mixup can mix: the input, the embeddings (with
+        ``num_embeddings``) and each hidden one."""
         return len(self._cuts)
+
+    def mixing_layers(self, embedded: bool = False) -> tuple[int, ...]:
+        """The layers of :meth:`forward_mixed` that mixup mixes at: first the
+        input (the raw features, or with ``embedded=True`` their embeddings),
+        then each hidden layer. Plain mixup mixes at the first; manifold mixup
+        draws one uniformly.
+
+        Examples
+        --------
+        >>> from skmixup import MLP
+        >>> MLP(4, 2, (8, 8)).mixing_layers()
+        (0, 1, 2)
+        >>> MLP(4, 2, (8, 8), num_embeddings="periodic").mixing_layers(embedded=True)
+        (1, 2, 3)
+        """
+        layers = tuple(range(len(self._cuts)))
+        if self.num_embeddings is None:
+            if embedded:
+                raise ValueError(
+                    "embedded=True mixes the embeddings of the inputs, but this "
+                    "MLP has none; set num_embeddings."
+                )
+            return layers
+        return layers[1:] if embedded else layers[:1] + layers[2:]
 
     def forward_mixed(
         self,
@@ -180,7 +376,10 @@ class MLP(nn.Module):
     def closed_form_is_exact(self) -> bool:
         """Whether :meth:`loss_and_grad` gives what autograd would: every
         parameter trains (no frozen layer), and no hook would see the forward
-        or backward pass (closed form runs neither through the modules)."""
+        or backward pass (closed form runs neither through the modules), and
+        there are no embeddings (closed form knows only linear layers)."""
+        if self.num_embeddings is not None:
+            return False
         if any(
             (
                 nn.modules.module._global_forward_hooks,

@@ -106,10 +106,12 @@ class MixupNet(NeuralNet):
         Beta concentration, ``>= 0``; ``alpha=0`` is plain ERM (no mixing) and
         ``alpha=inf`` a fixed ``lambda=0.5``.
     mix_on, pairing, n_neighbors, label_bandwidth, manifold, n_mixed, \
-mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
+mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs, \
+mix_embeddings, categorical_groups
         The mixup variant, as documented for :class:`MixupClassifier` (same
         names, same defaults). ``manifold=True`` needs a module with a
-        ``forward_mixed`` method, such as :class:`MLP`; the pairings other than
+        ``forward_mixed`` method, such as :class:`MLP`, and ``mix_embeddings``
+        an :class:`MLP` with ``num_embeddings``; the pairings other than
         ``"random"`` need array or tensor training data.
     random_state : int or None, default=None
         Seed of the generator behind shuffling, lambdas and partners. ``None``
@@ -176,6 +178,8 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         per_sample_lambda=False,
         alternate_epochs=0,
         final_unmixed_epochs=0,
+        mix_embeddings=False,
+        categorical_groups=None,
         random_state=None,
         lr_schedule="constant",
         warmup_fraction=0.0,
@@ -195,6 +199,8 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         self.per_sample_lambda = per_sample_lambda
         self.alternate_epochs = alternate_epochs
         self.final_unmixed_epochs = final_unmixed_epochs
+        self.mix_embeddings = mix_embeddings
+        self.categorical_groups = categorical_groups
         self.random_state = random_state
         self.lr_schedule = lr_schedule
         self.warmup_fraction = warmup_fraction
@@ -258,6 +264,15 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
                 "manifold=True mixes hidden layers and needs a module with a "
                 "forward_mixed method, such as skmixup.MLP (the estimators' "
                 f"default module); got {type(self.module_).__name__}."
+            )
+        if self.mix_embeddings and not (
+            hasattr(self.module_, "mixing_layers")
+            and getattr(self.module_, "num_embeddings", None) is not None
+        ):
+            raise ValueError(
+                "mix_embeddings=True mixes the embeddings of the inputs and needs "
+                "a module with embeddings, such as skmixup.MLP with num_embeddings "
+                f"set; got {type(self.module_).__name__} without."
             )
         self.alpha_ = self.mixing_.alpha
         seed = self.random_state
@@ -354,17 +369,20 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
         mix_on = self.mixing_.mix_on
         X_parts = [Xi, *(p[0] for p in partners)]
         y_parts = [yi, *(p[1] for p in partners)]
-        if self.mixing_.manifold:
-            layer = mixer.layer(self.module_.n_mixable_layers)
+        if self.mixing_.manifold or self.mixing_.mix_embeddings:
+            layer = self._mixing_layer()
             if mix_on == "targets":
                 y_pred = self.infer(Xi, **fit_params)
+            elif layer == 0 and self.mixing_.categorical_groups:
+                # Raw inputs, with their one-hot blocks taken whole.
+                y_pred = self.infer(mixer.mix_inputs(X_parts, weights), **fit_params)
             else:
                 y_pred = self.module_.forward_mixed(X_parts, weights, layer)
             if mix_on != "inputs":
                 yi = _mix_targets(y_parts, weights, y_pred.shape[-1], y_pred.dtype)
             return self._backward(y_pred, yi, Xi, wi)
         if mix_on != "targets":
-            Xi = mix_many(X_parts, weights)
+            Xi = mixer.mix_inputs(X_parts, weights)
         if mix_on == "inputs":
             return self._step(Xi, yi, wi, fit_params)
         n_classes = getattr(self.module_, "n_outputs", None)
@@ -375,6 +393,19 @@ mix_probability, per_sample_lambda, alternate_epochs, final_unmixed_epochs
             return self._backward(y_pred, yi, Xi, wi)
         yi = _mix_targets(y_parts, weights, n_classes, Xi.dtype)
         return self._step(Xi, yi, wi, fit_params)
+
+    def _mixing_layer(self) -> int:
+        """The layer of ``forward_mixed`` this batch mixes at: the module's first
+        mixing layer (raw inputs, or their embeddings with ``mix_embeddings``),
+        or with ``manifold`` one of its mixing layers drawn uniformly."""
+        module = self.module_
+        if hasattr(module, "mixing_layers"):
+            layers = module.mixing_layers(embedded=self.mixing_.mix_embeddings)
+        else:
+            layers = range(module.n_mixable_layers)
+        if not self.mixing_.manifold:
+            return layers[0]
+        return layers[self._mixer.layer(len(layers))]
 
     def _step(self, Xi, yi, wi, fit_params):
         """Forward, loss and gradients for one (already mixed) batch."""

@@ -20,6 +20,7 @@ from ._schedule import LR_SCHEDULES
 
 __all__ = [
     "MIX_ON",
+    "NUM_EMBEDDINGS",
     "PAIRINGS",
     "PARAMS",
     "VARIANT_PARAMS",
@@ -30,6 +31,7 @@ __all__ = [
 
 MIX_ON = ("both", "inputs", "targets")
 PAIRINGS = ("random", "same_class", "knn", "label_distance")
+NUM_EMBEDDINGS = ("periodic", "piecewise_linear")
 ACTIVATIONS = ("relu", "tanh", "logistic", "identity")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 
@@ -197,6 +199,41 @@ fine-tuning phase, as in SamplePairing [2]_). Must be smaller than
 ``max_epochs`` when ``alpha > 0``.
 """,
     ),
+    _p(
+        "mix_embeddings",
+        False,
+        ["boolean"],
+        "bool",
+        """
+With ``num_embeddings``, mix the embeddings of the rows instead of the
+raw rows (with ``manifold``, draw the layer from the embeddings and the
+hidden layers). The default mixes raw inputs: the network then sees
+points on the segment between two rows, mixup's own definition, and the
+embedding of a mixed row (a periodic or piecewise function of it) can lie
+far from both rows' embeddings. Mixing embeddings is manifold mixup [4]_
+at the embedding layer: it interpolates the learned representations of
+each feature instead. Needs ``num_embeddings``; trains through autograd.
+""",
+    ),
+    _p(
+        "categorical_groups",
+        None,
+        ["array-like", None],
+        "list of list of int",
+        """
+Column indices of one-hot blocks (one list per categorical feature,
+e.g. from :func:`~skmixup.one_hot_groups`). In a mixed row each block is
+taken whole from one of its samples, the first with probability
+``lambda`` (with ``n_mixed > 2``, each with its mixing weight), drawn
+per row and block, as CutMix (Yun et al., ICCV 2019) takes image
+patches; the other columns and the targets mix as usual. Rows then hold
+a category of one of their samples instead of fractions of several.
+Applies where raw inputs are mixed (not with ``mix_embeddings``). None
+mixes every column linearly. The indices refer to ``X`` as the estimator
+receives it: fix the encoder's categories so that every fit sees the
+same columns.
+""",
+    ),
 )
 
 # The network and its training.
@@ -251,6 +288,39 @@ Non-linearity of the default :class:`MLP`. Ignored when ``module`` is given.
 Dropout probability after each hidden layer of the default :class:`MLP`
 (plain dropout, a regulariser to compare mixup with). Like ``manifold``,
 it needs ``module=None`` and trains through autograd.
+""",
+    ),
+    _p(
+        "num_embeddings",
+        None,
+        [StrOptions(set(NUM_EMBEDDINGS)), None],
+        '{"periodic", "piecewise_linear"}',
+        """
+Embed each input feature in a vector before the first hidden layer of
+the default :class:`MLP`, after Gorishniy et al. (NeurIPS 2022), with their
+package ``rtdl_num_embeddings`` (``pip install 'skmixup[embeddings]'``).
+``"periodic"``: their PLR embedding, ``ReLU(Linear(cos, sin of
+2 pi c x))`` with trainable frequencies ``c`` per feature.
+``"piecewise_linear"``: their QLR embedding, ``ReLU(Linear(ple(x)))`` of
+the piecewise-linear encoding of ``x`` in bins at quantiles of the
+training rows (computed in ``fit``, after any held-out split). Every
+column is embedded, one-hot ones included. None feeds the features as
+they are. Needs ``module=None`` and trains through autograd; see
+``mix_embeddings`` for where mixup then mixes.
+""",
+    ),
+    _p(
+        "num_embeddings_params",
+        None,
+        [dict, None],
+        "dict",
+        """
+Settings of the embedding, by name: ``d_embedding`` (values per feature,
+default 24), ``n_frequencies`` (48) and ``frequency_init_scale`` (the
+standard deviation of the initial frequencies, 0.01, in cycles per unit
+of the feature: scale the features, and tune it upwards with care, as the
+authors advise) for ``"periodic"``; ``d_embedding`` and ``n_bins`` (most
+bins per feature, 48) for ``"piecewise_linear"``.
 """,
     ),
     _p(
