@@ -25,6 +25,10 @@ SCALINGS = ("standard", "robust")
 # (-c, c) everywhere. c = 3 is RealMLP's: robust-scaled values within about
 # three interquartile ranges of the median pass nearly unchanged.
 _CLIP = 3
+# Computed as c * t / sqrt(1 + t^2) with t = x / c bounded by this: t^2 would
+# overflow float32 (to inf, and the result to 0) beyond about 1.8e19, and at
+# 1e18 the ratio is already exactly 1 in float32.
+_T_MAX = 1e18
 
 
 class InputScaling:
@@ -92,7 +96,10 @@ class InputScaling:
         out = np.subtract(X, self.center) if self.center is not None else X.copy()
         out /= self.scale
         if self.clip:
-            out /= np.sqrt(1 + np.square(out / _CLIP))
+            out /= _CLIP
+            np.clip(out, -_T_MAX, _T_MAX, out=out)
+            out /= np.sqrt(1 + np.square(out))
+            out *= _CLIP
         return out
 
     def __repr__(self) -> str:
@@ -110,7 +117,8 @@ def scale_rows_(X: Tensor, center: Tensor | None, scale: Tensor, clip: bool) -> 
         X.sub_(center)
     X.div_(scale)
     if clip:
-        X.div_(torch.sqrt(1 + torch.square(X / _CLIP)))
+        X.div_(_CLIP).clamp_(-_T_MAX, _T_MAX)
+        X.div_(torch.sqrt(1 + torch.square(X))).mul_(_CLIP)
     return X
 
 
