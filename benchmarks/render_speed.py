@@ -93,6 +93,50 @@ def speed_cv(data: dict) -> list[str]:
     return lines
 
 
+def speed_cv_sentences(data: dict) -> list[str]:
+    """Per device and batch size: the search's cost against GridSearchCV's, and
+    which is faster with two workers, in sentences templated from the file."""
+    groups: dict[tuple, dict[str, dict]] = {}
+    for r in data["fit"] + data.get("fit_gpu", []):
+        groups.setdefault((r["device"], r["batch_size"]), {})[r["job"]] = r
+    lines = []
+    for (device, batch), jobs in groups.items():
+        cv, grid = jobs.get("MixupClassifierCV"), jobs.get("GridSearchCV n_jobs=1")
+        if cv is None or grid is None:
+            continue
+        cv2, grid2 = (
+            jobs.get("MixupClassifierCV, 2 threads"),
+            jobs.get("GridSearchCV n_jobs=2"),
+        )
+        text = (
+            f"On {device} at batch {batch}, the search cost "
+            f"{cv['ratio_to_one_fit']:.2f}x one plain fit on one thread"
+            + (f" ({cv2['ratio_to_one_fit']:.2f}x on two threads)" if cv2 else "")
+            + f", against {grid['ratio_to_one_fit']:.2f}x for GridSearchCV"
+            + (f" ({grid2['ratio_to_one_fit']:.2f}x with n_jobs=2)" if grid2 else "")
+        )
+        if grid2:
+            faster = [
+                name
+                for name, row in (("one thread", cv), ("two threads", cv2))
+                if row and row["ratio_to_one_fit"] < grid2["ratio_to_one_fit"]
+            ]
+            text += (
+                "; GridSearchCV with n_jobs=2 was faster than the search on one thread"
+                if "one thread" not in faster
+                else "; the search on one thread was faster than GridSearchCV "
+                "with n_jobs=2"
+            )
+            if cv2 is not None and "one thread" not in faster:
+                text += (
+                    ", and slower than the search on two threads"
+                    if "two threads" in faster
+                    else ", and than the search on two threads"
+                )
+        lines.append(text + ".")
+    return lines
+
+
 def threads(data: dict) -> list[str]:
     """One thread against every core, per network size and machine load."""
     lines = ["### One thread against every core", "", _provenance(data["meta"])]

@@ -46,6 +46,7 @@ exclude_patterns = [
     "auto_examples/*.md5",
     # Parts included into other pages, not pages of their own.
     "_generated/*.rst",
+    "_generated/*.md",
 ]
 default_role = "literal"
 nitpicky = False

@@ -1060,3 +1060,130 @@ def test_speed_tables_come_from_the_json_with_revision_and_spread(tmp_path):
     assert "Revision `0a1b2c3`" in text
     assert "| one plain fit | 0.60 [0.50, 0.70] | 1.00 |" in text
     assert "| old | 0.60 [n/r] | 1.00 |" in text  # written before the spread
+
+
+# -- the "When does mixup help?" page -----------------------------------------------
+
+
+def _write_suite(folder: Path, name: str, rows: list[dict], revision=None) -> None:
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    head = {
+        "kind": "header",
+        "suite": {"name": name, "description": f"the {name} suite", "methods": methods},
+        "skmixup_source": revision,
+        "started_at": "2026-01-02T03:04:05+00:00",
+    }
+    folder.mkdir(parents=True)
+    lines = [json.dumps(r) for r in [head, *rows]]
+    # A run still writing leaves a partial last line: it must be ignored.
+    (folder / "results.jsonl").write_text("\n".join(lines) + '\n{"kind": "ru')
+
+
+def _regression_rows() -> list[dict]:
+    """mixup 20% worse than ERM on "c" over 10 splits; one split of "d"."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for dataset, n in (("c", 10), ("d", 1)):
+        for repeat in range(n):
+            base = 1.0 + 0.1 * rng.standard_normal()
+            for method, factor in (("erm", 1.0), ("mixup-0.4", 1.2)):
+                rows.append(
+                    {
+                        "kind": "run",
+                        "task": "regression",
+                        "dataset": dataset,
+                        "method": method,
+                        "repeat": repeat,
+                        "rmse": base * factor * (1 + 0.01 * rng.standard_normal()),
+                        "n_train": 900,
+                        "n_test": 100,
+                        "fit_seconds": 1.0,
+                        "predict_seconds": 0.1,
+                    }
+                )
+    return rows
+
+
+def test_summary_page_states_its_conclusions_from_the_numbers(tmp_path, capsys):
+    results = tmp_path / "results"
+    _write_suite(results / "paper", "paper", _synthetic_rows())
+    _write_suite(results / "uci-regression", "uci-regression", _regression_rows())
+    out = tmp_path / "when.md"
+    assert main(["summarize", "--results", str(results), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("# When does mixup help?")
+    # Where the numbers come from: no revision recorded, so not the current code.
+    assert "| `paper` | 60 | 2 | 2026-01-02 | no revision recorded |" in text
+    assert "**2 suites of 2 (`paper` and `uci-regression`) come from code" in text
+    # Classification: mixup-1.0 clearly better on a, tied on b; hgb the worse
+    # baseline, so ERM is the best one.
+    assert (
+        "Against ERM, the best mixup setting is better on 1 of 2 datasets (a), "
+        "worse on 0, and tied on 1." in text
+    )
+    assert "| `mixup-1.0` | a | — | 1 / 1 / 0 | 1 / 1 / 0 |" in text
+    assert "| `hgb` (no mixing) | — | a, b | 0 / 0 / 2 |" in text
+    assert "The best baseline was `erm` in 2 cells." in text
+    # Regression: 20% worse on c, where the table says +20 and ▲; d is untested.
+    assert "worse on 1 (c), and tied on 0; 1 had a single repeat, untested." in text
+    row = next(line for line in text.splitlines() if line.startswith("| c | 10 |"))
+    assert "| `mixup-0.4` |" in row and "▲" in row and "+20." in row
+    assert "* Mixup settings worse than ERM: `mixup-0.4` on c (`uci-regression`)." in (
+        text
+    )
+    # A suite absent from the folder is left out, not reported empty.
+    assert "Suite `tuned`" not in text
+
+
+def test_summarize_rewrites_only_the_generated_part_of_the_readme(tmp_path, capsys):
+    from skmixup.bench.summarize import BEGIN, END
+
+    results = tmp_path / "results"
+    _write_suite(results / "default", "default", _synthetic_rows())
+    readme = results / "README.md"
+    readme.write_text(
+        f"# Hand-written\n\nProse.\n\n{BEGIN}\nold numbers\n{END}\nTail.\n"
+    )
+    assert main(["summarize", "--results", str(results)]) == 0
+    text = readme.read_text()
+    assert text.startswith("# Hand-written\n\nProse.\n\n" + BEGIN)
+    assert text.endswith(END + "\nTail.\n")
+    assert "old numbers" not in text and "## When does mixup help?" in text
+    assert "### Suite `default`" in text
+    assert main(["summarize", "--results", str(results)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("already up to date")
+    assert main(["summarize", "--results", str(tmp_path / "nowhere")]) == 2
+
+
+def test_source_status_compares_the_revision_with_the_package_source(tmp_path):
+    from skmixup.bench.summarize import source_status
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-C", str(tmp_path), *args],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=os.environ | {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                              "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"},
+        ).stdout.strip()  # fmt: skip
+
+    def commit(path, text):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text(text)
+        git("add", path)
+        git("commit", "-q", "-m", path)
+        return git("rev-parse", "--short", "HEAD")
+
+    git("init", "-q")
+    first = commit("skmixup/a.py", "1")
+    commit("docs/page.rst", "docs only")
+    assert source_status(first, tmp_path)[0] == "current"
+    assert source_status(f"v0.1-2-g{first}", tmp_path)[0] == "current"
+    commit("skmixup/a.py", "2")
+    status, text = source_status(first, tmp_path)
+    assert status == "older" and "1 later commit changed the package source" in text
+    assert source_status(first + "-dirty", tmp_path)[0] == "older"
+    assert source_status(None, tmp_path) == ("unknown", "no revision recorded")
+    assert source_status("0000000", tmp_path)[0] == "unknown"
+    assert source_status(first, None)[0] == "unknown"

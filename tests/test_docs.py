@@ -9,6 +9,7 @@ import ast
 import importlib.util
 import json
 import re
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -93,8 +94,15 @@ def test_benchmark_pages_follow_the_results_files(docs_helpers):
     page = (docs_helpers.GENERATED / "bench" / "tiny.md").read_text()
     # Mean ± std of the test error in %, as the benchmark's report writes it.
     assert "| iris | 15.0 ± 7.1 | 10.0 ± 7.1 | 2 |" in page
-    summary = (docs_helpers.GENERATED / "benchmark_summary.rst").read_text()
-    assert "``mixup-0.4`` at or below ERM on 1 of 1" in summary
+    # The "When does mixup help?" page reads only the suites it answers from.
+    when = (docs_helpers.GENERATED / "when_mixup_helps.md").read_text()
+    assert "No results yet" in when
+    _results_file(docs_helpers.RESULTS / "paper")
+    docs_helpers.write_benchmark_pages(None)
+    when = (docs_helpers.GENERATED / "when_mixup_helps.md").read_text()
+    assert "| iris | 2 | 15.0 | `mixup-0.4` | 10.0 |" in when
+    assert "no revision recorded" in when
+    shutil.rmtree(docs_helpers.RESULTS / "paper")
 
     # A folder removed later takes its page with it.
     for path in (docs_helpers.RESULTS / "tiny").iterdir():
@@ -209,3 +217,41 @@ def test_readme_commands_are_what_ci_runs():
     assert tests and docs, "the README shows no test or docs command"
     assert [c for c in tests if c not in ci.splitlines()] == []
     assert [c for c in docs if c not in ci] == []
+
+
+# A figure typed into a page goes stale: a speed ratio ("4.77x"), a percentage
+# with decimals, a value with its spread, a timing or a size. Such numbers belong
+# to generated includes (the results pages, the speed tables).
+_TYPED_FIGURE = re.compile(
+    r"\b\d+\.\d+\s?[x×](?![\w.])"
+    r"|\b\d+\.\d+\s?%"
+    r"|±\s?\d"
+    r"|\b\d+(?:\.\d+)?\s?(?:ms|s|min|MB|GB)\b(?![\w-])"
+)
+
+
+def _hand_written_pages() -> dict[str, str]:
+    pages = {"README.md": (REPO / "README.md").read_text()}
+    pages |= {f"docs/{p.name}": p.read_text() for p in sorted(DOCS.glob("*.rst"))}
+    pages["docs/README.md"] = (DOCS / "README.md").read_text()
+    results = (REPO / "benchmarks" / "results" / "README.md").read_text()
+    # The generated part is skmixup-bench summarize's.
+    pages["benchmarks/results/README.md"] = results.split("<!-- BEGIN GENERATED")[0]
+    return pages
+
+
+def test_typed_figure_pattern_catches_what_it_should():
+    typed = ["cost 4.77x one fit", "73.9 % error", "2.90 ± 0.15", "took 11 min", "9 MB"]
+    fine = ["a 2x128 MLP", "mean ± standard deviation", "alpha=0.4", "10 repeats"]
+    assert all(_TYPED_FIGURE.search(text) for text in typed)
+    assert not any(_TYPED_FIGURE.search(text) for text in fine)
+
+
+def test_no_result_is_typed_by_hand_into_readme_or_docs():
+    found = [
+        f"{name}:{number}: {match.group()!r}"
+        for name, text in _hand_written_pages().items()
+        for number, line in enumerate(text.splitlines(), start=1)
+        for match in _TYPED_FIGURE.finditer(line)
+    ]
+    assert found == []

@@ -4,7 +4,9 @@
   ``benchmarks/results/`` into a page, recomputing its tables from the committed
   ``results.jsonl`` with the benchmark's own report code, so the numbers on the site
   are the numbers in the files. Folders that appear later are picked up by the next
-  build; with none, the page says so.
+  build; with none, the page says so. It also writes the "When does mixup help?"
+  page (:mod:`skmixup.bench.summarize`) and the speed tables
+  (``benchmarks/render_speed.py``) that the guide and benchmark pages include.
 * :class:`ExampleOrder` and :func:`reset_torch` configure sphinx-gallery.
 """
 
@@ -22,6 +24,8 @@ DOCS = Path(__file__).resolve().parents[1]
 REPO = DOCS.parent
 RESULTS = REPO / "benchmarks" / "results"
 GENERATED = DOCS / "_generated"
+# The speed tables' renderer, a script beside the benchmarks that wrote them.
+RENDER_SPEED = REPO / "benchmarks" / "render_speed.py"
 
 # Reading order of the gallery; examples not listed come after, by file name.
 _EXAMPLE_ORDER = [
@@ -218,63 +222,65 @@ def _page(folder: Path, slug: str, out_dir: Path) -> tuple[str, dict | None]:
     return "\n".join(lines) + "\n", summary
 
 
-def _summary_rst(summaries: list[dict]) -> str:
-    """Per suite: on how many datasets each mixup variant matched or beat ERM."""
-    if not summaries:
-        return (
-            ".. note::\n\n   No benchmark results are committed yet; once files "
-            "appear under\n   ``benchmarks/results/``, this summary is computed "
-            "from them.\n"
-        )
-    from skmixup.bench import report
+# Licences of the UCI files, as UCI's dataset pages state them (checked through
+# public projects quoting those pages); None where no licence could be found.
+_LICENCES = {
+    "arcene": None,
+    "boston": None,
+    "kin8nm": None,
+    "naval": "CC BY 4.0 (UCI's page today; the 2014 archive's README had a "
+    "non-commercial note)",
+}
 
-    out = [
-        "Computed at build time from the committed results (means over repeats;",
-        "a negative difference means the method's error is lower than ERM's):",
+
+def _datasets_rst() -> str:
+    """The UCI datasets ``skmixup-bench download`` fetches: source, DOI, licence,
+    read from :mod:`skmixup.datasets`' registry."""
+    from skmixup.datasets._registry import DATASETS
+
+    lines = [
+        ".. list-table::",
+        "   :header-rows: 1",
+        "   :widths: 14 12 42 32",
         "",
+        "   * - name",
+        "     - task",
+        "     - dataset and DOI",
+        "     - licence",
     ]
-    for s in summaries:
-        stats = report.summary(s["runs"])
-        name = s["head"]["suite"]["name"]
-        for task, metric, unit, scale, fmt in (
-            ("classification", "error", "test error", 100.0, "{:+.1f} points"),
-            ("regression", "rmse", "test RMSE", 1.0, "{:+.3g}"),
-        ):
-            sub = stats[(stats["task"] == task) & (stats["metric"] == metric)]
-            # A label-noise suite: compare on its clean level only, if it has one.
-            noisy = (sub["label_noise"] > 0).any()
-            sub = sub[sub["label_noise"] == 0]
-            if sub.empty:
-                continue
-            table = sub.pivot(index="dataset", columns="method", values="mean")
-            out += [
-                f"* Suite :doc:`{name} </_generated/bench/{s['slug']}>` "
-                f"({task}, {unit}{', clean labels' if noisy else ''}, "
-                f"{table.shape[0]} datasets):",
-                "",
-            ]
-            if "erm" not in table:
-                out += ["  - no ERM baseline in this suite.", ""]
-                continue
-            for method in table.columns:
-                both = table[["erm", method]].dropna() if method != "erm" else None
-                if both is None or both.empty:
-                    continue
-                k = int((both[method] <= both["erm"]).sum())
-                diff = (both[method] - both["erm"]) * scale
-                best, worst = diff.idxmin(), diff.idxmax()
-                if len(both) == 1:
-                    where = f"{best} ({fmt.format(diff[best])})"
-                else:
-                    where = (
-                        f"best on {best} ({fmt.format(diff[best])}), "
-                        f"worst on {worst} ({fmt.format(diff[worst])})"
-                    )
-                out.append(
-                    f"  - ``{method}`` at or below ERM on {k} of {len(both)}; {where}."
-                )
-            out.append("")
-    return "\n".join(out) + "\n"
+    for d in DATASETS.values():
+        doi = f" (`doi:{d.doi} <https://doi.org/{d.doi}>`__)" if d.doi else ""
+        licence = _LICENCES.get(d.name, "CC BY 4.0")
+        lines += [
+            f"   * - ``{d.name}``",
+            f"     - {d.task}",
+            f"     - {d.title}{doi}",
+            f"     - {licence or 'unknown: none found'}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _speed_pages() -> dict[str, str]:
+    """The speed tables, rendered from the speed JSON files by
+    ``benchmarks/render_speed.py``: all of them, and the alpha search's alone
+    with its templated sentences (for the user guide)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("render_speed", RENDER_SPEED)
+    render_speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render_speed)
+    # Headings from H1 up, as MyST wants them in an included file.
+    tables = re.sub(r"^### ", "# ", render_speed.render(RESULTS), flags=re.MULTILINE)
+    pages = {"speed_tables.md": tables}
+    cv = RESULTS / "speed" / "speed_cv.json"
+    if cv.exists():
+        data = json.loads(cv.read_text())
+        lines = render_speed.speed_cv(data)[2:]  # the page gives its own heading
+        lines += ["", *render_speed.speed_cv_sentences(data)]
+    else:
+        lines = ["No `benchmarks/results/speed/speed_cv.json` is committed yet."]
+    pages["speed_cv.md"] = "\n".join(lines) + "\n"
+    return pages
 
 
 def write_benchmark_pages(app) -> None:
@@ -282,7 +288,7 @@ def write_benchmark_pages(app) -> None:
     bench_dir = GENERATED / "bench"
     bench_dir.mkdir(parents=True, exist_ok=True)
     wanted: set[Path] = set()
-    summaries, entries = [], []
+    entries = []
     for folder in _result_dirs():
         rel = folder.relative_to(RESULTS)
         slug = "overview" if rel == Path(".") else "-".join(rel.parts)
@@ -293,7 +299,6 @@ def write_benchmark_pages(app) -> None:
         wanted |= {bench_dir / f"{slug}.md", out_dir}
         wanted |= set(out_dir.iterdir())
         if summary is not None:
-            summaries.append(summary)
             suite = summary["head"]["suite"]
             datasets = sorted({r["dataset"] for r in summary["runs"]})
             about = (
@@ -337,7 +342,18 @@ def write_benchmark_pages(app) -> None:
             "   build turns each folder into a page here.",
         ]
     _write(GENERATED / "benchmark_index.rst", "\n".join(index) + "\n")
-    _write(GENERATED / "benchmark_summary.rst", _summary_rst(summaries))
+    from skmixup.bench import summarize
+
+    # "When does mixup help?": computed from the suites' results files.
+    _write(
+        GENERATED / "when_mixup_helps.md",
+        # MyST numbers an included file's headings from H1 up, nested under
+        # the including page's current section.
+        summarize.page(RESULTS, REPO, level=0, title=False),
+    )
+    for name, text in _speed_pages().items():
+        _write(GENERATED / name, text)
+    _write(GENERATED / "datasets.rst", _datasets_rst())
     logger.info("benchmarks: %d results folder(s) rendered", len(entries))
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import datasets, download, report, runner
+from . import datasets, download, report, runner, summarize
 from .suites import SUITES, Suite, check_method
 
 __all__ = ["main"]
@@ -136,7 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="only rewrite the table and plots from the results file in --out",
     )
     # skmixup-bench download --suite paper: the UCI files, into the data home.
-    download.add_parser(parser.add_subparsers(dest="command", title="commands"))
+    # skmixup-bench summarize: the "When does mixup help?" page from the results.
+    commands = parser.add_subparsers(dest="command", title="commands")
+    download.add_parser(commands)
+    summarize.add_parser(commands)
     return parser
 
 
@@ -190,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "download":
         return download.run(args)
+    if args.command == "summarize":
+        return summarize.run(args)
     say: Callable[..., None] = (
         (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     )
