@@ -794,7 +794,8 @@ class BaseMixup(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = True
+        # Robust scaling centres on medians, which would fill a sparse matrix.
+        tags.input_tags.sparse = self.scale_inputs != "robust"
         return tags
 
 

@@ -93,6 +93,40 @@ ESTIMATORS = [
     MixupRegressor(
         n_ensemble=3, max_epochs=20, batch_size=32, device="cpu", random_state=0
     ),
+    # The training recipe: scaling inside the estimator (robust refuses sparse
+    # input, standard scales it uncentred), schedules, label smoothing, in the
+    # plain, ensemble and stacked-search paths.
+    MixupClassifier(
+        scale_inputs="robust",
+        lr_schedule="flat_cosine",
+        warmup_fraction=0.1,
+        label_smoothing=0.1,
+        n_ensemble=2,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupRegressor(
+        scale_inputs="standard",
+        lr_schedule="cosine",
+        warmup_fraction=0.1,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupClassifierCV(
+        alphas=(0, 0.4),
+        cv=3,
+        scale_inputs="standard",
+        lr_schedule="cosine",
+        label_smoothing=0.1,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
 ]
 
 
