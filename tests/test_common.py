@@ -127,6 +127,26 @@ ESTIMATORS = [
         device="cpu",
         random_state=0,
     ),
+    # Numerical embeddings (trained through autograd), mixed as raw inputs or
+    # as embeddings, and a block taken whole from one sample (column 0 exists
+    # in every check's data).
+    MixupClassifier(
+        num_embeddings="periodic",
+        manifold=True,
+        categorical_groups=[[0]],
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
+    MixupRegressor(
+        num_embeddings="piecewise_linear",
+        mix_embeddings=True,
+        max_epochs=20,
+        batch_size=32,
+        device="cpu",
+        random_state=0,
+    ),
 ]
 
 
