@@ -548,8 +548,10 @@ SUITES["calibration"] = Suite(
         "the default suite's budget (batch 32, about 1500 steps, 20-200 epochs); "
         "10 repeats, 20 where the test part has under 100 rows"
     ),
+    # uci:iris is left out: sklearn:iris holds the same 150 rows (Bezdek's
+    # corrected file), and both would be reported as "iris".
     datasets=tuple(d for d in BUILTIN_DATASETS if d != "sklearn:diabetes")
-    + PAPER_DATASETS,
+    + tuple(d for d in PAPER_DATASETS if d != "uci:iris"),
     methods=(
         "erm",
         "cal@0",
