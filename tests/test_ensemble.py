@@ -149,6 +149,9 @@ def test_a_sequence_of_alphas_needs_n_ensemble(clf_data):
         ("per_sample_lambda", True),
         ("alternate_epochs", 1),
         ("final_unmixed_epochs", 1),
+        ("num_embeddings", "periodic"),
+        ("mix_embeddings", True),
+        ("categorical_groups", [[0, 1]]),
     ]
 ])  # fmt: skip
 def test_what_the_ensemble_cannot_do_is_named(clf_data, name, value):
@@ -163,7 +166,8 @@ def test_every_unsupported_parameter_is_tested():
     tested = {
         "module", "dropout", "early_stopping", "mix_on", "pairing", "manifold",
         "n_mixed", "mix_probability", "per_sample_lambda", "alternate_epochs",
-        "final_unmixed_epochs",
+        "final_unmixed_epochs", "num_embeddings", "mix_embeddings",
+        "categorical_groups",
     }  # fmt: skip
     assert set(dict(BaseMixup._ENSEMBLE_NEEDS)) == tested
 
