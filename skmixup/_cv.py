@@ -333,6 +333,10 @@ alpha_ : float
     temperature_ : float
         The refit's temperature; only with ``calibrate=True``.
 
+    input_scaling_ : InputScaling
+        The refit's input scaling, fitted on all rows (each split's members
+        used their own training rows'); only when ``scale_inputs`` is set.
+
     n_features_in_ : int
         Number of features seen during ``fit``.
 
