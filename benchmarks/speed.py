@@ -13,7 +13,8 @@ come from child processes (one per size) so that their peak RSS is their own.
 A third section, "ensemble", times ``n_ensemble=8`` against one plain fit
 (alpha=1, batch 16 and 256, one pinned thread and default threads, timed in
 turn) and measures the peak memory of both fits on 200,000 x 20 in child
-processes. ``--sections`` runs some of them.
+processes; it writes ``speed_ensemble.md`` and ``.json``, the other two
+``speed.md`` and ``.json``. ``--sections`` runs some of them.
 """
 
 from __future__ import annotations
@@ -546,42 +547,50 @@ def main(argv: list[str] | None = None) -> int:
         repeats=args.repeats,
         torch_threads_default=torch.get_num_threads(),
     )
-    results: dict = {"meta": meta}
-    text = _header(meta)
-    if "defaults" in args.sections:
-        # First, before anything pins a thread count.
-        results["defaults"] = speed_defaults.measure(args.repeats)
-        text += "\n" + speed_defaults.report(results["defaults"])
-    if "pinned" in args.sections:
-        with torch_threads(1), threadpool_limits(1):
-            print("fit:", flush=True)
-            fit_rows = fit_table(args.repeats, args.device)
-            print("predict:", flush=True)
-            predict_rows = predict_table(args.repeats, args.device)
-        print("scale:", flush=True)
-        scale_rows = scale_table(args.repeats)
-        gpu_rows = []
-        if torch.cuda.is_available():
-            print("fit on GPU:", flush=True)
-            with torch_threads(1):
-                gpu_rows = fit_table(args.repeats, "cuda")
-        results.update(
-            fit=fit_rows, predict=predict_rows, scale=scale_rows, fit_gpu=gpu_rows
-        )
-        text += "\n" + report(fit_rows, predict_rows, scale_rows, meta)
-        text += gpu_report(gpu_rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if {"defaults", "pinned"} & set(args.sections):
+        results: dict = {"meta": meta}
+        text = _header(meta)
+        if "defaults" in args.sections:
+            # First, before anything pins a thread count.
+            results["defaults"] = speed_defaults.measure(args.repeats)
+            text += "\n" + speed_defaults.report(results["defaults"])
+        if "pinned" in args.sections:
+            with torch_threads(1), threadpool_limits(1):
+                print("fit:", flush=True)
+                fit_rows = fit_table(args.repeats, args.device)
+                print("predict:", flush=True)
+                predict_rows = predict_table(args.repeats, args.device)
+            print("scale:", flush=True)
+            scale_rows = scale_table(args.repeats)
+            gpu_rows = []
+            if torch.cuda.is_available():
+                print("fit on GPU:", flush=True)
+                with torch_threads(1):
+                    gpu_rows = fit_table(args.repeats, "cuda")
+            results.update(
+                fit=fit_rows, predict=predict_rows, scale=scale_rows, fit_gpu=gpu_rows
+            )
+            text += "\n" + report(fit_rows, predict_rows, scale_rows, meta)
+            text += gpu_report(gpu_rows)
+        _write(args.out, "speed", text, results)
     if "ensemble" in args.sections:
+        # Its own files, so that it can be re-run alone.
         print("ensemble:", flush=True)
         ensemble_rows = ensemble_table(args.repeats, args.device)
         print("ensemble memory:", flush=True)
         memory_rows = ensemble_memory(max(3, args.repeats // 2))
-        results.update(ensemble=ensemble_rows, ensemble_memory=memory_rows)
-        text += "\n" + ensemble_report(ensemble_rows, memory_rows, meta)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "speed.md").write_text(text)
-    (args.out / "speed.json").write_text(json.dumps(results, indent=1))
-    print(text)
+        results = {"meta": meta, "ensemble": ensemble_rows}
+        results["ensemble_memory"] = memory_rows
+        text = _header(meta) + "\n" + ensemble_report(ensemble_rows, memory_rows, meta)
+        _write(args.out, "speed_ensemble", text, results)
     return 0
+
+
+def _write(out: Path, name: str, text: str, results: dict) -> None:
+    (out / f"{name}.md").write_text(text)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=1))
+    print(text)
 
 
 def _header(meta: dict) -> str:

@@ -81,7 +81,7 @@ plt.show()
 # Calibration costs one held-out tenth of the training rows and a
 # one-dimensional search after training. The ensemble of eight trains as one
 # network with batched matrix products; on the speed benchmark's data it costs
-# a few plain fits, not eight (see ``benchmarks/results/speed/speed.md``).
+# a few plain fits, not eight (see ``benchmarks/results/speed/speed_ensemble.md``).
 ensemble = models["mixup, 8 members, calibrated"]
 print("members:", ensemble.net_.module_.n_members)
 print("members' alphas:", ensemble.net_.member_alphas)
