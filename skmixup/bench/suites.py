@@ -546,7 +546,7 @@ SUITES["calibration"] = Suite(
         "paper: ERM, mixup (alpha=1.0), mixup with n_ensemble=8, each alone and "
         "with calibrate=True; error, log-loss and expected calibration error; "
         "the default suite's budget (batch 32, about 1500 steps, 20-200 epochs); "
-        "10 repeats, 20 where the test part has under 100 rows"
+        "10 repeats"
     ),
     # uci:iris is left out: sklearn:iris holds the same 150 rows (Bezdek's
     # corrected file), and both would be reported as "iris".
@@ -562,7 +562,10 @@ SUITES["calibration"] = Suite(
         "ens8",
         "ens8-cal",
     ),  # fmt: skip
-    **_CLASSIFICATION_REPEATS,
+    # 10 repeats everywhere (issue 15 asks for at least 10): 20 on the small
+    # test sets would double arcene's share, the longest of the suite (its
+    # 10,000 columns make every ensemble step slow).
+    repeats=10,
     max_epochs=200,
     min_epochs=20,
     target_steps=1500,
