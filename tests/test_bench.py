@@ -1187,3 +1187,29 @@ def test_source_status_compares_the_revision_with_the_package_source(tmp_path):
     assert source_status(None, tmp_path) == ("unknown", "no revision recorded")
     assert source_status("0000000", tmp_path)[0] == "unknown"
     assert source_status(first, None)[0] == "unknown"
+
+
+def test_one_hot_blocks_come_from_the_run_s_fitted_encoder():
+    import pandas as pd
+    from sklearn.pipeline import make_pipeline
+
+    from skmixup import MixupClassifier
+    from skmixup.bench import runner
+    from skmixup.bench.suites import ONE_HOT_FROM_ENCODER
+
+    X = pd.DataFrame(
+        {"a": [0.1, 0.2, 0.3, 0.4], "sex": ["M", "F", "I", "M"], "b": [1.0, 2, 3, 4]}
+    )
+    pipe = make_pipeline(
+        runner._preprocessor(True),
+        MixupClassifier(categorical_groups=ONE_HOT_FROM_ENCODER),
+    )
+    runner._one_hot_blocks(pipe, X)
+    # Numeric columns first (a, b), then the three categories of sex.
+    assert pipe[-1].categorical_groups == [[2, 3, 4]]
+    numeric_only = make_pipeline(
+        runner._preprocessor(True),
+        MixupClassifier(categorical_groups=ONE_HOT_FROM_ENCODER),
+    )
+    runner._one_hot_blocks(numeric_only, X[["a", "b"]])
+    assert numeric_only[-1].categorical_groups is None

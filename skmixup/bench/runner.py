@@ -25,6 +25,7 @@ import numpy as np
 from . import datasets
 from .suites import (
     GRIDS,
+    ONE_HOT_FROM_ENCODER,
     Suite,
     applies,
     method_alpha,
@@ -397,6 +398,21 @@ def execute(run: Run, suite: Suite, ctx: Context) -> dict:
         return _execute(run, suite, ctx)
 
 
+def _one_hot_blocks(pipeline, X_train) -> None:
+    """Give ``categorical_groups=ONE_HOT_FROM_ENCODER`` the one-hot blocks of the
+    pipeline's preprocessor fitted on ``X_train`` (the pipeline's own fit then
+    encodes the same columns): None when the data have no categorical column."""
+    from sklearn.base import clone
+
+    from skmixup import one_hot_groups
+
+    estimator = pipeline.steps[-1][1]
+    if getattr(estimator, "categorical_groups", None) != ONE_HOT_FROM_ENCODER:
+        return
+    groups = one_hot_groups(clone(pipeline.steps[0][1]).fit(X_train))
+    estimator.set_params(categorical_groups=groups or None)
+
+
 def _execute(run: Run, suite: Suite, ctx: Context) -> dict:
     from sklearn.pipeline import make_pipeline
 
@@ -409,10 +425,11 @@ def _execute(run: Run, suite: Suite, ctx: Context) -> dict:
         _preprocessor(suite.standardize),
         _estimator(run.method, ds.task, suite, epochs, model_seed, ctx),
     )
-    model = _search(run.method, model, ds.task, suite, model_seed)
     clf = ds.task == "classification"
     X_train, X_test = ds.X.iloc[train], ds.X.iloc[test]
     y_train, y_test = ds.y[train], ds.y[test]
+    _one_hot_blocks(model, X_train)
+    model = _search(run.method, model, ds.task, suite, model_seed)
     clean_train = y_train
     if run.noise:
         y_train, _ = corrupt_labels(y_train, run.noise, split_seed)

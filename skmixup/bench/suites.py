@@ -38,6 +38,7 @@ from typing import Any
 
 __all__ = [
     "GRIDS",
+    "ONE_HOT_FROM_ENCODER",
     "PEERS",
     "PUBLISHED",
     "SUITES",
@@ -51,6 +52,11 @@ __all__ = [
     "missing_package",
     "skmixup_params",
 ]
+
+
+# What a variant's categorical_groups says to have the runner fill in the one-hot
+# blocks of its fitted encoder.
+ONE_HOT_FROM_ENCODER = "from-encoder"
 
 
 @dataclass(frozen=True)
@@ -304,6 +310,41 @@ VARIANTS: dict[str, Variant] = {
         )
         for p in (0.2, 0.5)
     },
+    "onehot-blocks": Variant(
+        "one-hot blocks mixed whole, each from one parent (categorical_groups "
+        "from the run's fitted encoder; plain mixup on data without categorical "
+        "columns)",
+        {"categorical_groups": ONE_HOT_FROM_ENCODER},
+    ),
+    # The recipe of issue 16, one option at a time (the `recipe` suite).
+    "cosine": Variant("lr_schedule='cosine'", {"lr_schedule": "cosine"}),
+    "flat-cosine": Variant(
+        "lr_schedule='flat_cosine' (flat, then anneal over the last quarter)",
+        {"lr_schedule": "flat_cosine"},
+    ),
+    "warmup-cosine": Variant(
+        "lr_schedule='cosine' after a linear warm-up over 5% of the steps",
+        {"lr_schedule": "cosine", "warmup_fraction": 0.05},
+    ),
+    "ls-0.1": Variant(
+        "label_smoothing=0.1", {"label_smoothing": 0.1}, task="classification"
+    ),
+    "robust": Variant(
+        "scale_inputs='robust' (median, IQR, smooth clipping)",
+        {"scale_inputs": "robust"},
+    ),
+    "plr": Variant(
+        "num_embeddings='periodic' (PLR), raw inputs mixed",
+        {"num_embeddings": "periodic"},
+    ),
+    "plr-mixemb": Variant(
+        "num_embeddings='periodic', embeddings mixed",
+        {"num_embeddings": "periodic", "mix_embeddings": True},
+    ),
+    "pwl": Variant(
+        "num_embeddings='piecewise_linear', raw inputs mixed",
+        {"num_embeddings": "piecewise_linear"},
+    ),
     # Ensembles and calibration (the `calibration` suite); ``@ALPHA`` sets the
     # alpha, e.g. ``ens8-cal@0`` is an ERM ensemble, calibrated.
     "cal": Variant(
@@ -571,6 +612,78 @@ SUITES["calibration"] = Suite(
     target_steps=1500,
     batch_size=32,
     variant_alpha=1.0,
+)
+# Issue 16: which recipe options deserve to be defaults. A tuning run, not the
+# evidence: 5 repeats (protein 2), without arcene (its 10,000 columns make an
+# embedded input hundreds of thousands wide) and uci:iris (sklearn:iris's rows).
+SUITES["recipe"] = Suite(
+    name="recipe",
+    description=(
+        "issue 16's options one at a time at the default alpha (0.2), against "
+        "ERM and plain mixup: learning-rate schedules, label smoothing, robust "
+        "input scaling, periodic and piecewise-linear numerical embeddings (raw "
+        "inputs or embeddings mixed); the default, paper and uci-regression "
+        "datasets (not arcene, not uci:iris); classification at the default "
+        "suite's budget, regression at the uci-regression suite's; 5 repeats, "
+        "protein 2"
+    ),
+    datasets=BUILTIN_DATASETS
+    + tuple(d for d in PAPER_DATASETS if d not in ("uci:arcene", "uci:iris"))
+    + UCI_REGRESSION,
+    methods=(
+        "erm",
+        "mixup-0.2",
+        "cosine",
+        "flat-cosine",
+        "warmup-cosine",
+        "ls-0.1",
+        "robust",
+        "plr",
+        "plr-mixemb",
+        "pwl",
+    ),  # fmt: skip
+    repeats=5,
+    max_splits=(("uci:protein", 2),),
+    max_epochs=200,
+    min_epochs=20,
+    target_steps=1500,
+    batch_size=32,
+    variant_alpha=0.2,
+    task_settings=(
+        (
+            "regression",
+            (
+                ("max_epochs", 400),
+                ("min_epochs", 40),
+                ("target_steps", 5000),
+                ("batch_size", 64),
+                ("test_size", 0.1),
+            ),
+        ),
+    ),
+)
+# Issue 16, item 4: one-hot blocks mixed whole, on the tables with categorical
+# columns (abalone's Sex; the built-in sets have none).
+SUITES["categorical"] = Suite(
+    name="categorical",
+    description=(
+        "one-hot blocks mixed whole (categorical_groups) against plain mixup, at "
+        "alpha 0.2 and 1.0, and ERM, on the tables with categorical columns; "
+        "the default suite's budget; 10 repeats"
+    ),
+    datasets=("uci:abalone",),
+    methods=(
+        "erm",
+        "mixup-0.2",
+        "onehot-blocks@0.2",
+        "mixup-1.0",
+        "onehot-blocks@1.0",
+    ),  # fmt: skip
+    repeats=10,
+    max_epochs=200,
+    min_epochs=20,
+    target_steps=1500,
+    batch_size=32,
 )
 SUITES["paper-raw"] = replace(
     SUITES["paper"],
