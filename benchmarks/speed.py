@@ -13,8 +13,10 @@ come from child processes (one per size) so that their peak RSS is their own.
 A third section, "ensemble", times ``n_ensemble=8`` against one plain fit
 (alpha=1, batch 16 and 256, one pinned thread and default threads, timed in
 turn) and measures the peak memory of both fits on 200,000 x 20 in child
-processes; it writes ``speed_ensemble.md`` and ``.json``, the other two
-``speed.md`` and ``.json``. ``--sections`` runs some of them.
+processes; it writes ``speed_ensemble.md`` and ``.json``. A fourth, "recipe",
+times each option of issue 16's recipe against the default fit
+(``speed_recipe.md``). The first two write ``speed.md`` and ``.json``.
+``--sections`` runs some of them.
 """
 
 from __future__ import annotations
@@ -306,6 +308,79 @@ def ensemble_table(repeats: int, device: str) -> list[dict]:
     return rows
 
 
+# Issue 16's options, each against today's default fit (batch 16 and 256).
+RECIPE_OPTIONS = {
+    "cosine": {"lr_schedule": "cosine"},
+    "flat_cosine + warm-up": {"lr_schedule": "flat_cosine", "warmup_fraction": 0.05},
+    "label_smoothing=0.1": {"label_smoothing": 0.1},
+    "scale_inputs=robust": {"scale_inputs": "robust"},
+    "periodic embeddings": {"num_embeddings": "periodic"},
+    "piecewise-linear embeddings": {"num_embeddings": "piecewise_linear"},
+}
+RECIPE_GOAL = 1.5  # most recipe / default fit time
+
+
+def recipe_table(repeats: int, device: str) -> list[dict]:
+    """Each recipe option against the default fit, timed in turn, one thread."""
+    X, y = make_data("classifier", N_ROWS, N_FEATURES)
+    rows = []
+    for batch_size, epochs in SETTINGS:
+        params = {
+            "alpha": 1.0,
+            "max_epochs": epochs,
+            "batch_size": batch_size,
+            "device": device,
+            "n_threads": 1,
+            "random_state": 0,
+        }
+        jobs = {"default": partial(_fit, partial(MixupClassifier, **params), X, y)}
+        for name, option in RECIPE_OPTIONS.items():
+            est = partial(MixupClassifier, **params, **option)
+            jobs[name] = partial(_fit, est, X, y)
+        for name, t in speed_defaults.interleaved_times(jobs, repeats).items():
+            rows.append(
+                {
+                    "batch_size": batch_size,
+                    "epochs": epochs,
+                    "option": name,
+                    **speed_defaults._spread(t),
+                }
+            )
+            print(f"  bs={batch_size} {name}: {rows[-1]['median']:.3f} s", flush=True)
+    return rows
+
+
+def recipe_report(rows: list[dict], meta) -> str:
+    lines = [
+        "## The recipe's options against the default fit",
+        "",
+        f"{N_ROWS:,} x {N_FEATURES} synthetic data, MixupClassifier 2x128, "
+        "alpha=1, one thread; each option alone, all fits timed in turn, "
+        f"{meta['repeats']} times after a warm-up; median seconds with the "
+        "quartiles in brackets.",
+        "",
+        "| batch | epochs | option | fit s | / default |",
+        "|---|---|---|---|---|",
+    ]
+    targets = []
+    for bs, _ in SETTINGS:
+        got = {r["option"]: r for r in rows if r["batch_size"] == bs}
+        base = got["default"]["median"]
+        for name, r in got.items():
+            ratio_ = r["median"] / base
+            lines.append(
+                f"| {bs} | {r['epochs']} | {name} | {_quartiles(r)} | {ratio_:.2f} |"
+            )
+            if name != "default":
+                targets.append(
+                    f"- batch {bs}, {name}: {ratio_:.2f} (target <= {RECIPE_GOAL} "
+                    f"for the options that become defaults: "
+                    f"{'within' if ratio_ <= RECIPE_GOAL else 'ABOVE'})"
+                )
+    lines += ["", *targets, ""]
+    return "\n".join(lines)
+
+
 def ensemble_memory_child(n_members: int) -> None:
     """Child process: peak RSS of one fit on ENSEMBLE_MEMORY_ROWS x 20."""
     X, y = make_data("classifier", ENSEMBLE_MEMORY_ROWS, 20)
@@ -526,8 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["defaults", "pinned", "ensemble"],
-        default=["defaults", "pinned", "ensemble"],
+        choices=["defaults", "pinned", "ensemble", "recipe"],
+        default=["defaults", "pinned", "ensemble", "recipe"],
     )
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--ensemble-memory-child", type=int, help=argparse.SUPPRESS)
@@ -584,6 +659,12 @@ def main(argv: list[str] | None = None) -> int:
         results["ensemble_memory"] = memory_rows
         text = _header(meta) + "\n" + ensemble_report(ensemble_rows, memory_rows, meta)
         _write(args.out, "speed_ensemble", text, results)
+    if "recipe" in args.sections:
+        print("recipe:", flush=True)
+        recipe_rows = recipe_table(args.repeats, args.device)
+        results = {"meta": meta, "recipe": recipe_rows}
+        text = _header(meta) + "\n" + recipe_report(recipe_rows, meta)
+        _write(args.out, "speed_recipe", text, results)
     return 0
 
 
