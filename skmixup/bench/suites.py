@@ -619,8 +619,8 @@ SUITES["calibration"] = Suite(
 SUITES["recipe"] = Suite(
     name="recipe",
     description=(
-        "issue 16's options one at a time at the default alpha (0.2), against "
-        "ERM and plain mixup: learning-rate schedules, label smoothing, robust "
+        "the training recipe's options one at a time at the default alpha "
+        "(0.2), against ERM and plain mixup: learning-rate schedules, label smoothing, robust "
         "input scaling, periodic and piecewise-linear numerical embeddings (raw "
         "inputs or embeddings mixed); the default, paper and uci-regression "
         "datasets (not arcene, not uci:iris); classification at the default "
