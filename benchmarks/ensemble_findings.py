@@ -27,11 +27,11 @@ from skmixup.bench.report import paired
 QUESTIONS = [
     (
         "Does an 8-member ensemble lower the test error of one mixup model?",
-        "ens8@1.0", "mixup-1.0", None, 1.0, "error, points (%)",
+        "ens8", "mixup-1.0", None, 1.0, "error, points (%)",
     ),
     (
         "Does an 8-member ensemble lower the log-loss of one mixup model?",
-        "ens8@1.0", "mixup-1.0", "log_loss", 1.0, "log-loss",
+        "ens8", "mixup-1.0", "log_loss", 1.0, "log-loss",
     ),
     (
         "Does an 8-member ensemble lower the log-loss of one ERM model?",
@@ -43,24 +43,24 @@ QUESTIONS = [
     ),
     (
         "Does calibration lower mixup's expected calibration error?",
-        "cal@1.0", "mixup-1.0", "ece", 100.0, "ECE, points (%)",
+        "cal", "mixup-1.0", "ece", 100.0, "ECE, points (%)",
     ),
     (
         "Does calibration bring mixup's ECE to ERM's or below?",
-        "cal@1.0", "erm", "ece", 100.0, "ECE, points (%)",
+        "cal", "erm", "ece", 100.0, "ECE, points (%)",
     ),
     (
         "Does a calibrated mixup ensemble reach ERM's ECE or below?",
-        "ens8-cal@1.0", "erm", "ece", 100.0, "ECE, points (%)",
+        "ens8-cal", "erm", "ece", 100.0, "ECE, points (%)",
     ),
     (
         "Does calibration lower mixup's log-loss?",
-        "cal@1.0", "mixup-1.0", "log_loss", 1.0, "log-loss",
+        "cal", "mixup-1.0", "log_loss", 1.0, "log-loss",
     ),
     (
         "Does calibration change mixup's test error (it holds out 10% of the "
         "training rows)?",
-        "cal@1.0", "mixup-1.0", None, 1.0, "error, points (%)",
+        "cal", "mixup-1.0", None, 1.0, "error, points (%)",
     ),
 ]  # fmt: skip
 
@@ -68,7 +68,8 @@ QUESTIONS = [
 def read(folder: Path) -> tuple[dict, list[dict]]:
     lines = (folder / "results.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines if line.strip()]
-    head = next(r for r in records if r.get("kind") == "header")
+    # A resumed run appends a header: the last one holds the latest command.
+    head = [r for r in records if r.get("kind") == "header"][-1]
     return head, [r for r in records if r.get("kind") == "run"]
 
 
@@ -121,7 +122,12 @@ def findings(head: dict, rows: list[dict]) -> str:
         "",
         f"From `results.jsonl` (suite `{head['suite']['name']}`, revision "
         f"`{revision}`{dirty}, command `{' '.join(head['command'])}`), by "
-        f"`python benchmarks/ensemble_findings.py`. {head['suite']['description']}.",
+        "`python benchmarks/ensemble_findings.py`.",
+        "",
+        "Methods: `erm` (alpha=0) and `mixup-1.0` (alpha=1), one network each; "
+        "`cal` is `mixup-1.0` with calibrate=True, `ens8` with n_ensemble=8, "
+        "`ens8-cal` with both; `@0` marks the same for ERM. `n` is the number of "
+        "repeats compared.",
         "",
         "Each table pairs two methods on the same splits and seeds: means per "
         "dataset, the mean difference (method minus reference; negative is "
