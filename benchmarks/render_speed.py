@@ -4,7 +4,8 @@ Run from the repository root::
 
     python benchmarks/render_speed.py --out benchmarks/results/speed/tables.md
 
-Reads ``speed.json``, ``speed_cv.json``, ``threads.json``
+Reads ``speed.json``, ``speed_cv.json``, ``speed_ensemble.json``,
+``speed_recipe.json``, ``threads.json``
 (``benchmarks/results/speed/``) and
 ``sparse_memory.json`` (``benchmarks/results/sparse/``), whichever exist, and writes
 one table per file, each headed by the revision that produced it. Every figure
@@ -178,10 +179,76 @@ def sparse_memory(data: dict) -> list[str]:
     return lines
 
 
+def speed_ensemble(data: dict) -> list[str]:
+    """n_ensemble=8 against one fit: times, ratios and peak fit memory."""
+    lines = [
+        "### Ensembles: n_ensemble=8 against one fit",
+        "",
+        _provenance(data["meta"]),
+        "",
+        "| task | batch | threads | one fit, s | ensemble, s | ensemble / one |",
+        "|---|---|---|---|---|---|",
+    ]
+    rows = data["ensemble"]
+    for r in rows:
+        if r["estimator"] != "plain":
+            continue
+        key = (r["task"], r["batch_size"], r["threads"])
+        ens = next(
+            e
+            for e in rows
+            if (e["task"], e["batch_size"], e["threads"]) == key
+            and e["estimator"] != "plain"
+        )
+        lines.append(
+            f"| {r['task']} | {r['batch_size']} | {r['threads']} | "
+            f"{_spread(r, 3)} | {_spread(ens, 3)} | "
+            f"{ens['median'] / r['median']:.2f} |"
+        )
+    by_members: dict[int, list[float]] = {}
+    for r in data["ensemble_memory"]:
+        by_members.setdefault(r["n_ensemble"], []).append(r["fit_mb"])
+    lines += [
+        "",
+        "| fit | peak fit memory above the RSS before it, MB (each run) |",
+        "|---|---|",
+    ]
+    for k, values in sorted(by_members.items()):
+        name = "one fit" if k == 1 else f"n_ensemble={k}"
+        lines.append(f"| {name} | {', '.join(f'{v:.0f}' for v in values)} |")
+    return lines
+
+
+def speed_recipe(data: dict) -> list[str]:
+    """Each recipe option against the default fit."""
+    lines = [
+        "### The recipe's options against the default fit",
+        "",
+        _provenance(data["meta"]),
+        "",
+        "| batch | option | fit, s | / default |",
+        "|---|---|---|---|",
+    ]
+    rows = data["recipe"]
+    for r in rows:
+        base = next(
+            b
+            for b in rows
+            if b["batch_size"] == r["batch_size"] and b["option"] == "default"
+        )
+        lines.append(
+            f"| {r['batch_size']} | {r['option']} | {_spread(r, 3)} | "
+            f"{r['median'] / base['median']:.2f} |"
+        )
+    return lines
+
+
 RENDERERS: dict[str, Callable[[dict], list[str]]] = {
     "speed/speed.json": speed,
     "speed/speed_cv.json": speed_cv,
     "speed/threads.json": threads,
+    "speed/speed_ensemble.json": speed_ensemble,
+    "speed/speed_recipe.json": speed_recipe,
     "sparse/sparse_memory.json": sparse_memory,
 }
 
