@@ -620,12 +620,12 @@ SUITES["recipe"] = Suite(
     name="recipe",
     description=(
         "the training recipe's options one at a time at the default alpha "
-        "(0.2), against ERM and plain mixup: learning-rate schedules, label smoothing, robust "
-        "input scaling, periodic and piecewise-linear numerical embeddings (raw "
-        "inputs or embeddings mixed); the default, paper and uci-regression "
-        "datasets (not arcene, not uci:iris); classification at the default "
-        "suite's budget, regression at the uci-regression suite's; 5 repeats, "
-        "protein 2"
+        "(0.2), against ERM and plain mixup: learning-rate schedules, label "
+        "smoothing, robust input scaling, periodic and piecewise-linear "
+        "numerical embeddings (raw inputs or embeddings mixed); the default, "
+        "paper and uci-regression datasets (not arcene, not uci:iris); "
+        "classification at the default suite's budget, regression at the uci-"
+        "regression suite's; 5 repeats, protein 2"
     ),
     datasets=BUILTIN_DATASETS
     + tuple(d for d in PAPER_DATASETS if d not in ("uci:arcene", "uci:iris"))
