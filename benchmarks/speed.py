@@ -238,23 +238,23 @@ def scale_child(n_rows: int, repeats: int) -> None:
     )
 
 
+def child_json(script: str, *args: str) -> dict:
+    """The JSON object that ``python script *args`` prints on its last line, run
+    in a child process of its own (so that its peak RSS is its own)."""
+    out = subprocess.run(
+        [sys.executable, script, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def scale_table(repeats: int) -> list[dict]:
     rows = []
     for n_rows in (100_000, 1_000_000):
-        out = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--scale-child",
-                str(n_rows),
-                "--repeats",
-                str(repeats),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        rows.append(json.loads(out.strip().splitlines()[-1]))
+        args = ("--scale-child", str(n_rows), "--repeats", str(repeats))
+        rows.append(child_json(__file__, *args))
         print(f"  scale {rows[-1]}", flush=True)
     return rows
 
@@ -406,13 +406,8 @@ def ensemble_memory(repeats: int) -> list[dict]:
     rows = []
     for _ in range(repeats):
         for n_members in (1, ENSEMBLE):
-            out = subprocess.run(
-                [sys.executable, __file__, "--ensemble-memory-child", str(n_members)],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            rows.append(json.loads(out.strip().splitlines()[-1]))
+            args = ("--ensemble-memory-child", str(n_members))
+            rows.append(child_json(__file__, *args))
             print(f"  memory {rows[-1]}", flush=True)
     return rows
 

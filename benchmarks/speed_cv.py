@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from speed import _proc_status_mb, make_data, run_meta
+from speed import _proc_status_mb, child_json, make_data, run_meta
 from speed_defaults import _spread, interleaved_times
 from threadpoolctl import threadpool_limits
 
@@ -132,13 +131,7 @@ def memory_child(kind: str) -> None:
 def memory_table() -> list[dict]:
     rows = []
     for kind in ("plain", "cv"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--memory-child", kind],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        rows.append(json.loads(out.strip().splitlines()[-1]))
+        rows.append(child_json(__file__, "--memory-child", kind))
         print(f"  memory {rows[-1]}", flush=True)
     return rows
 
