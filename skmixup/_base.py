@@ -40,6 +40,7 @@ TRAINING_PARAMS = (
     "lr",
     "lr_schedule",
     "warmup_fraction",
+    "ema_decay",
     "weight_decay",
     "optimizer",
     "optimizer_params",
@@ -253,6 +254,7 @@ class BaseMixup(BaseEstimator):
         lr=1e-3,
         lr_schedule="constant",
         warmup_fraction=0.0,
+        ema_decay=None,
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
@@ -291,6 +293,7 @@ class BaseMixup(BaseEstimator):
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.warmup_fraction = warmup_fraction
+        self.ema_decay = ema_decay
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
@@ -550,6 +553,7 @@ class BaseMixup(BaseEstimator):
                 random_state=data_seed,
                 lr_schedule=self.lr_schedule,
                 warmup_fraction=self.warmup_fraction,
+                ema_decay=self.ema_decay,
                 verbose=self.verbose,
                 **self._optimizer_kwargs(optimizer, device),
             )
@@ -645,6 +649,7 @@ class BaseMixup(BaseEstimator):
             random_state=seed,
             lr_schedule=self.lr_schedule,
             warmup_fraction=self.warmup_fraction,
+            ema_decay=self.ema_decay,
             verbose=self.verbose,
             **scaling,
             **self._optimizer_kwargs(optimizer, device),
@@ -717,6 +722,12 @@ class BaseMixup(BaseEstimator):
             )
         if len(alphas) > 1:
             self._check_ensemble()
+        if self.early_stopping and self.ema_decay is not None:
+            raise ValueError(
+                f"ema_decay={self.ema_decay!r} predicts with a moving average of "
+                "the weights, and early_stopping=True with the weights of the best "
+                "epoch; set ema_decay=None or early_stopping=False."
+            )
         if self.final_unmixed_epochs >= self.max_epochs and max(alphas) > 0:
             raise ValueError(
                 f"final_unmixed_epochs={self.final_unmixed_epochs} switches mixing "

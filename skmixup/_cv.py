@@ -48,6 +48,7 @@ SEARCH_PARAMS = (
     "lr",
     "lr_schedule",
     "warmup_fraction",
+    "ema_decay",
     "weight_decay",
     "optimizer",
     "optimizer_params",
@@ -450,6 +451,7 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
         lr=1e-3,
         lr_schedule="constant",
         warmup_fraction=0.0,
+        ema_decay=None,
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
@@ -471,6 +473,7 @@ class MixupClassifierCV(_StackedSearchMixin, MixupClassifier):
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.warmup_fraction = warmup_fraction
+        self.ema_decay = ema_decay
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params
@@ -547,6 +550,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
         lr=1e-3,
         lr_schedule="constant",
         warmup_fraction=0.0,
+        ema_decay=None,
         weight_decay=0.0,
         optimizer="adam",
         optimizer_params=None,
@@ -567,6 +571,7 @@ class MixupRegressorCV(_StackedSearchMixin, MixupRegressor):
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.warmup_fraction = warmup_fraction
+        self.ema_decay = ema_decay
         self.weight_decay = weight_decay
         self.optimizer = optimizer
         self.optimizer_params = optimizer_params

@@ -24,6 +24,7 @@ from skorch.utils import to_tensor
 from torch import Tensor
 from torch.nn import functional as F
 
+from ._averaging import WeightAverage
 from ._data import TensorBatchIterator, _tensors_of
 from ._mixer import Mixer, MixupConfig
 from ._mixing import mix_many, mix_sample_weights
@@ -122,6 +123,14 @@ mix_embeddings, categorical_groups
         set before each step, over ``max_epochs`` epochs of steps.
     warmup_fraction : float, default=0.0
         Share of those steps over which the rate first rises linearly.
+    ema_decay : float or None, default=None
+        ``None`` keeps the weights of the last step. A float in ``[0, 1)``
+        keeps an exponential moving average of the weights, updated after
+        every optimizer step with decay ``min(ema_decay, (1 + t) / (10 + t))``
+        at step ``t`` of the fit, and puts it in the module when training ends
+        (before the callbacks' ``on_train_end``, so a callback that loads
+        weights then, such as ``EarlyStopping(load_best=True)``, wins). Each
+        ``fit`` or ``partial_fit`` call starts a new average.
     fast_path : bool, default=True
         With the built-in :class:`MLP` and a ``CrossEntropyLoss`` or ``MSELoss``
         criterion, compute gradients in closed form
@@ -183,6 +192,7 @@ mix_embeddings, categorical_groups
         random_state=None,
         lr_schedule="constant",
         warmup_fraction=0.0,
+        ema_decay=None,
         fast_path=True,
         record_batches=None,
         **kwargs,
@@ -204,6 +214,7 @@ mix_embeddings, categorical_groups
         self.random_state = random_state
         self.lr_schedule = lr_schedule
         self.warmup_fraction = warmup_fraction
+        self.ema_decay = ema_decay
         self.fast_path = fast_path
         self.record_batches = record_batches
 
@@ -230,6 +241,16 @@ mix_embeddings, categorical_groups
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self._mixer.begin_fit(self.max_epochs)
         self._lr_step = 0
+        self._average = None
+        if self.ema_decay is not None:
+            if not 0 <= self.ema_decay < 1:
+                raise ValueError(
+                    "ema_decay is the decay of a moving average of the weights and "
+                    f"must be in [0, 1) or None; got {self.ema_decay!r}."
+                )
+            self._average = WeightAverage(
+                list(self.module_.parameters()), self.ema_decay
+            )
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         super().on_batch_begin(net, batch=batch, training=training, **kwargs)
@@ -252,6 +273,9 @@ mix_embeddings, categorical_groups
         self._mixer.begin_epoch()
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
+        if self._average is not None:
+            self._average.copy_to()
+            self._average = None
         super().on_train_end(net, X=X, y=y, **kwargs)
         # Drop the unused draws: they are not model state and would bloat pickles.
         self._mixer.clear()
@@ -484,3 +508,5 @@ mix_embeddings, categorical_groups
                 "scaling the features (e.g. StandardScaler) or, for regression, "
                 "scaling the target."
             )
+        if training and self._average is not None:
+            self._average.update()

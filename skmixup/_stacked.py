@@ -23,6 +23,7 @@ from skorch import NeuralNet
 from skorch.utils import TeeGenerator
 from torch import Tensor, nn
 
+from ._averaging import WeightAverage
 from ._mixing import sample_lambda
 from ._modules import _ACTIVATIONS, MLP, _apply_derivative, _row_loss_and_grad
 from ._net import EpochSummaryHistory
@@ -154,6 +155,11 @@ class StackedMLP(nn.Module):
             self._grads = ([], [])
             self._member_grads = []
         self._work, self._work_key = [], None
+
+    def stacked_parameters(self) -> list[Tensor]:
+        """The stacked ``(n_members, ...)`` weight and bias tensors (in a
+        ``per_member`` module, the storage its members' parameters view)."""
+        return [*self._params[0], *self._params[1]]
 
     def member_parameters(self, k: int) -> list[nn.Parameter]:
         """Member ``k``'s own parameters (``per_member`` modules only)."""
@@ -566,6 +572,9 @@ class StackedMixupNet(NeuralNet):
         get one optimizer parameter group each.
     warmup_fraction : float, default=0.0
         Share of each member's steps over which its rate first rises linearly.
+    ema_decay : float or None, default=None
+        As :class:`~skmixup.MixupNet`'s: each member keeps a moving average of
+        its weights over its own steps, put in the module when training ends.
     **kwargs
         Every other :class:`~skorch.NeuralNet` parameter; ``batch_size`` is the
         number of its own rows each member trains on per step.
@@ -585,6 +594,7 @@ class StackedMixupNet(NeuralNet):
         random_state=0,
         lr_schedule="constant",
         warmup_fraction=0.0,
+        ema_decay=None,
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
@@ -598,6 +608,7 @@ class StackedMixupNet(NeuralNet):
         self.random_state = random_state
         self.lr_schedule = lr_schedule
         self.warmup_fraction = warmup_fraction
+        self.ema_decay = ema_decay
 
     def initialize_history(self):
         self.history_ = EpochSummaryHistory()
@@ -710,6 +721,8 @@ class StackedMixupNet(NeuralNet):
                 training=True,
             )
         self._step_optimizer(None)
+        if self._average is not None:
+            self._average.update(batch[3])
         return step
 
     def train_step_single(self, batch, **fit_params):
@@ -727,6 +740,18 @@ class StackedMixupNet(NeuralNet):
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self._scheduled = is_scheduled(self.lr_schedule, self.warmup_fraction)
         self._epochs_done = 0
+        self._average = None
+        if self.ema_decay is not None:
+            module = self.module_
+            self._average = WeightAverage(
+                module.stacked_parameters(), self.ema_decay, module.n_members
+            )
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        if self._average is not None:
+            self._average.copy_to()
+            self._average = None
+        super().on_train_end(net, X=X, y=y, **kwargs)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         member_loss = (self._loss_sum / self._member_steps).tolist()

@@ -94,8 +94,8 @@ ESTIMATORS = [
         n_ensemble=3, max_epochs=20, batch_size=32, device="cpu", random_state=0
     ),
     # The training recipe: scaling inside the estimator (robust refuses sparse
-    # input, standard scales it uncentred), schedules, label smoothing, in the
-    # plain, ensemble and stacked-search paths.
+    # input, standard scales it uncentred), schedules, label smoothing, weight
+    # averaging, in the plain, ensemble and stacked-search paths.
     MixupClassifier(
         scale_inputs="robust",
         lr_schedule="flat_cosine",
@@ -111,6 +111,7 @@ ESTIMATORS = [
         scale_inputs="standard",
         lr_schedule="cosine",
         warmup_fraction=0.1,
+        ema_decay=0.9,
         max_epochs=20,
         batch_size=32,
         device="cpu",
@@ -122,6 +123,7 @@ ESTIMATORS = [
         scale_inputs="standard",
         lr_schedule="cosine",
         label_smoothing=0.1,
+        ema_decay=0.9,
         max_epochs=20,
         batch_size=32,
         device="cpu",

@@ -45,6 +45,8 @@ VARIANTS = [
     {"n_ensemble": 3},
     {"n_ensemble": 3, "alpha": [0, 1.0], "calibrate": True},
     {"calibrate": True, "early_stopping": True},
+    {"ema_decay": 0.9, "lr_schedule": "cosine"},
+    {"n_ensemble": 3, "ema_decay": 0.9},
 ]
 
 

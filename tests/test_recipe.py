@@ -1,4 +1,5 @@
-"""The training recipe: input scaling, learning-rate schedules, label smoothing."""
+"""The training recipe: input scaling, learning-rate schedules, label smoothing,
+weight averaging."""
 
 import math
 import pickle
@@ -6,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import skorch
 import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
@@ -14,7 +16,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import skmixup._base
 import skmixup._cv
-from skmixup import MixupClassifier, MixupClassifierCV, MixupRegressor
+from skmixup import MixupClassifier, MixupClassifierCV, MixupNet, MixupRegressor
+from skmixup._averaging import WeightAverage
 from skmixup._scaling import InputScaling
 from skmixup._schedule import lr_factor
 from skmixup._stacked import MemberData, StackedBatchIterator
@@ -339,6 +342,105 @@ def test_held_out_rows_keep_hard_labels(clf_data, monkeypatch):
     assert set(np.unique(calibrated[0])) == {0.0, 1.0}
 
 
+# -- weight averaging ------------------------------------------------------------
+
+
+def _ema(snapshots, decay):
+    """The reference: the moving average of per-step weights, step by step."""
+    average = [w.copy() for w in snapshots[0][0]]
+    for t, weights in enumerate(snapshots[1:]):
+        d = min(decay, (1 + t) / (10 + t))
+        pairs = zip(average, weights[0], strict=True)
+        average = [d * a + (1 - d) * w for a, w in pairs]
+    return average
+
+
+class StepWeights(skorch.callbacks.Callback):
+    """Each optimizer step's weights (the initial ones first), as numpy."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.snapshots = [self._weights(net)]
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.snapshots.append(self._weights(net))
+
+    @staticmethod
+    def _weights(net):
+        return ([p.detach().double().numpy().copy() for p in net.module_.parameters()],)
+
+
+def test_ema_puts_the_moving_average_of_every_step_in_the_module(clf_data):
+    X, y = clf_data
+    X = X.astype(np.float32) / np.float32(100)
+    recorder = StepWeights()
+    net = MixupNet(
+        torch.nn.Linear(5, 3),
+        criterion=torch.nn.CrossEntropyLoss,
+        lr=0.05,
+        max_epochs=3,
+        batch_size=32,
+        train_split=None,
+        callbacks=[recorder],
+        ema_decay=0.8,
+        random_state=0,
+        verbose=0,
+    ).fit(X, y)
+    assert len(recorder.snapshots) == 1 + 3 * math.ceil(len(X) / 32)
+    fitted = [p.detach().double().numpy() for p in net.module_.parameters()]
+    for got, want in zip(fitted, _ema(recorder.snapshots, 0.8), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # The last step's weights were not kept.
+    assert not np.allclose(fitted[0], recorder.snapshots[-1][0][0])
+
+
+def test_stacked_members_average_their_own_steps_only():
+    torch.manual_seed(0)
+    tensors = [torch.randn(3, 4, 2), torch.randn(3, 1, 2)]
+    average = WeightAverage(tensors, 0.5, n_members=3)
+    history = [[t[k].clone() for t in tensors] for k in range(3)]
+    active_steps = [None, [True, False, True], [False, False, True], None]
+    per_member = [[h] for h in history]
+    for active in active_steps:
+        for t in tensors:
+            t.add_(torch.randn_like(t))
+        average.update(active)
+        for k in range(3):
+            if active is None or active[k]:
+                per_member[k].append([t[k].clone() for t in tensors])
+    assert average.steps == [3, 2, 4]
+    for k in range(3):
+        want = _ema([([w.numpy() for w in step],) for step in per_member[k]], 0.5)
+        for got, expected in zip(average.average, want, strict=True):
+            np.testing.assert_allclose(got[k].numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "Estimator, extra",
+    [
+        (MixupClassifier, {}),
+        (MixupClassifier, {"n_ensemble": 2}),
+        (MixupClassifierCV, {"alphas": [0, 0.4], "cv": KFold(3)}),
+    ],
+)
+def test_ema_decay_zero_keeps_the_last_weights_and_averaging_moves_them(
+    clf_data, Estimator, extra
+):
+    X, y = clf_data
+    params = {**FAST, "scale_inputs": "standard", **extra}
+    last = Estimator(**params).fit(X, y).predict_proba(X)
+    zero = Estimator(ema_decay=0.0, **params).fit(X, y).predict_proba(X)
+    averaged = Estimator(ema_decay=0.9, **params).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(zero, last, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(averaged, last, rtol=1e-3)
+
+
+def test_ema_refuses_early_stopping(clf_data):
+    X, y = clf_data
+    with pytest.raises(ValueError, match="ema_decay=0.9 .* early_stopping=True"):
+        MixupClassifier(ema_decay=0.9, early_stopping=True, **FAST).fit(X, y)
+
+
 # -- estimator API -------------------------------------------------------------
 
 RECIPE = {
@@ -346,6 +448,7 @@ RECIPE = {
     "lr_schedule": "flat_cosine",
     "warmup_fraction": 0.1,
     "label_smoothing": 0.1,
+    "ema_decay": 0.9,
 }
 
 
@@ -383,6 +486,8 @@ def test_grid_search_over_the_recipe(clf_data):
         ("warmup_fraction", 1.0),
         ("label_smoothing", 1.0),
         ("label_smoothing", -0.1),
+        ("ema_decay", 1.0),
+        ("ema_decay", -0.5),
     ],
 )
 def test_invalid_recipe_values_are_named(clf_data, param, value):

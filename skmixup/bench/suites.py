@@ -333,6 +333,13 @@ VARIANTS: dict[str, Variant] = {
         "scale_inputs='robust' (median, IQR, smooth clipping)",
         {"scale_inputs": "robust"},
     ),
+    **{
+        f"ema-{d}": Variant(
+            f"ema_decay={d}: predict with a moving average of the weights",
+            {"ema_decay": d},
+        )
+        for d in (0.99, 0.999)
+    },
     "plr": Variant(
         "num_embeddings='periodic' (PLR), raw inputs mixed",
         {"num_embeddings": "periodic"},
@@ -621,11 +628,11 @@ SUITES["recipe"] = Suite(
     description=(
         "the training recipe's options one at a time at the default alpha "
         "(0.2), against ERM and plain mixup: learning-rate schedules, label "
-        "smoothing, robust input scaling, periodic and piecewise-linear "
-        "numerical embeddings (raw inputs or embeddings mixed); the default, "
-        "paper and uci-regression datasets (not arcene, not uci:iris); "
-        "classification at the default suite's budget, regression at the uci-"
-        "regression suite's; 5 repeats, protein 2"
+        "smoothing, robust input scaling, weight averaging, periodic and "
+        "piecewise-linear numerical embeddings (raw inputs or embeddings "
+        "mixed); the default, paper and uci-regression datasets (not arcene, "
+        "not uci:iris); classification at the default suite's budget, "
+        "regression at the uci-regression suite's; 5 repeats, protein 2"
     ),
     datasets=BUILTIN_DATASETS
     + tuple(d for d in PAPER_DATASETS if d not in ("uci:arcene", "uci:iris"))
@@ -638,6 +645,8 @@ SUITES["recipe"] = Suite(
         "warmup-cosine",
         "ls-0.1",
         "robust",
+        "ema-0.99",
+        "ema-0.999",
         "plr",
         "plr-mixemb",
         "pwl",
