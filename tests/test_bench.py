@@ -805,6 +805,11 @@ def test_source_revision_marks_changes_to_the_package_source(tmp_path):
     (tmp_path / "benchmarks").mkdir()
     (tmp_path / "benchmarks" / "results.jsonl").write_text("{}\n")
     assert source_revision(tmp_path) == (revision, False)
+    # So does a change to what only reads results (tables, the summary page).
+    (tmp_path / "skmixup" / "bench").mkdir()
+    for reader in ("report.py", "summarize.py"):
+        (tmp_path / "skmixup" / "bench" / reader).write_text("x = 1\n")
+    assert source_revision(tmp_path) == (revision, False)
     for change in ("a.py", "new.py"):  # a tracked file changed, a file added
         (tmp_path / "skmixup" / change).write_text("x = 2\n")
         assert source_revision(tmp_path) == (f"{revision}-dirty", True)
@@ -1181,6 +1186,7 @@ def test_source_status_compares_the_revision_with_the_package_source(tmp_path):
     git("init", "-q")
     first = commit("skmixup/a.py", "1")
     commit("docs/page.rst", "docs only")
+    commit("skmixup/bench/summarize.py", "reads results only")
     assert source_status(first, tmp_path)[0] == "current"
     assert source_status(f"v0.1-2-g{first}", tmp_path)[0] == "current"
     commit("skmixup/a.py", "2")

@@ -35,6 +35,7 @@ from .suites import (
 
 __all__ = [
     "PROTOCOL",
+    "SOURCE_PATHS",
     "Context",
     "ResultsFile",
     "Run",
@@ -629,7 +630,14 @@ def header(suite: Suite, ctx: Context, command: list[str], specs: list[str]) -> 
 # What decides the numbers: the package and its declared dependencies. Results
 # written into the checkout (benchmarks/results/) do not make a tree dirty, so a
 # committed suite can be resumed in place.
-_SOURCE_PATHS = ("skmixup", "pyproject.toml")
+SOURCE_PATHS = (
+    "skmixup",
+    "pyproject.toml",
+    # What only reads results files: a fix to a table or the summary page
+    # changes no number, so it neither dirties a run nor dates its results.
+    ":(exclude)skmixup/bench/report.py",
+    ":(exclude)skmixup/bench/summarize.py",
+)
 
 
 def source_revision(root: Path | None = None) -> tuple[str | None, bool | None]:
@@ -653,7 +661,7 @@ def source_revision(root: Path | None = None) -> tuple[str | None, bool | None]:
 
     try:
         revision = git("describe", "--always")
-        dirty = bool(git("status", "--porcelain", "--", *_SOURCE_PATHS))
+        dirty = bool(git("status", "--porcelain", "--", *SOURCE_PATHS))
     except (OSError, subprocess.SubprocessError):
         return None, None
     return (revision + "-dirty" if dirty else revision) or None, dirty
