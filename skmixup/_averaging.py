@@ -66,6 +66,15 @@ class WeightAverage:
             average.lerp_(tensor, weight.view(-1, *([1] * (tensor.dim() - 1))))
 
     @torch.no_grad()
+    def swap(self) -> None:
+        """Exchange the weights and their averages (for validating the
+        averaged network; a second swap restores both)."""
+        for tensor, average in zip(self.tensors, self.average, strict=True):
+            held = tensor.clone()
+            tensor.copy_(average)
+            average.copy_(held)
+
+    @torch.no_grad()
     def copy_to(self) -> None:
         """Replace the weights by their averages."""
         for tensor, average in zip(self.tensors, self.average, strict=True):

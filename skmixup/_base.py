@@ -696,8 +696,8 @@ class BaseMixup(BaseEstimator):
             uses = "early_stopping" if self.early_stopping else "calibrate"
             raise ValueError(
                 f"{uses}=True with validation_fraction={self.validation_fraction} "
-                f"leaves no training or held-out rows out of {n_rows}; use more "
-                f"data, another validation_fraction, or {uses}=False."
+                f"leaves no training or held-out rows out of n_samples={n_rows}; "
+                f"use more data, another validation_fraction, or {uses}=False."
             )
         try:
             parts = train_test_split(
@@ -722,12 +722,6 @@ class BaseMixup(BaseEstimator):
             )
         if len(alphas) > 1:
             self._check_ensemble()
-        if self.early_stopping and self.ema_decay is not None:
-            raise ValueError(
-                f"ema_decay={self.ema_decay!r} predicts with a moving average of "
-                "the weights, and early_stopping=True with the weights of the best "
-                "epoch; set ema_decay=None or early_stopping=False."
-            )
         if self.final_unmixed_epochs >= self.max_epochs and max(alphas) > 0:
             raise ValueError(
                 f"final_unmixed_epochs={self.final_unmixed_epochs} switches mixing "

@@ -127,10 +127,12 @@ mix_embeddings, categorical_groups
         ``None`` keeps the weights of the last step. A float in ``[0, 1)``
         keeps an exponential moving average of the weights, updated after
         every optimizer step with decay ``min(ema_decay, (1 + t) / (10 + t))``
-        at step ``t`` of the fit, and puts it in the module when training ends
-        (before the callbacks' ``on_train_end``, so a callback that loads
-        weights then, such as ``EarlyStopping(load_best=True)``, wins). Each
-        ``fit`` or ``partial_fit`` call starts a new average.
+        at step ``t`` of the fit, and puts it in the module when training ends.
+        With a validation split, each epoch validates the averaged weights,
+        which stay in the module until the next epoch begins: the callbacks of
+        ``on_epoch_end`` (``EarlyStopping`` with ``load_best=True`` among them)
+        see, score and keep the averaged network. Each ``fit`` or
+        ``partial_fit`` call starts a new average.
     fast_path : bool, default=True
         With the built-in :class:`MLP` and a ``CrossEntropyLoss`` or ``MSELoss``
         criterion, compute gradients in closed form
@@ -241,7 +243,7 @@ mix_embeddings, categorical_groups
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self._mixer.begin_fit(self.max_epochs)
         self._lr_step = 0
-        self._average = None
+        self._average, self._average_validated = None, False
         if self.ema_decay is not None:
             if not 0 <= self.ema_decay < 1:
                 raise ValueError(
@@ -271,11 +273,23 @@ mix_embeddings, categorical_groups
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
         )
         self._mixer.begin_epoch()
+        if self._average_validated:
+            self._average.swap()  # training goes on from the last step's weights
+            self._average_validated = False
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if not training and iterator is not None and self._average is not None:
+            # Validate (and let on_epoch_end's callbacks see) the averaged weights.
+            self._average.swap()
+            self._average_validated = True
+        return super().run_single_epoch(
+            iterator, training, prefix, step_fn, **fit_params
+        )
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        if self._average is not None:
+        if self._average is not None and not self._average_validated:
             self._average.copy_to()
-            self._average = None
+        self._average, self._average_validated = None, False
         super().on_train_end(net, X=X, y=y, **kwargs)
         # Drop the unused draws: they are not model state and would bloat pickles.
         self._mixer.clear()

@@ -405,9 +405,10 @@ A float in ``[0, 1)`` keeps an exponential moving average of the
 weights, updated after every optimizer step with the decay
 ``min(ema_decay, (1 + t) / (10 + t))`` at step ``t`` (the ramp keeps the
 random initial weights out of short runs), and predicts with it; 0.99 to
-0.999 are common. Not with ``early_stopping``, which keeps the weights of
-its best epoch instead. With ``n_ensemble > 1`` every member averages its
-own weights, and in the CV search every member over its own steps.
+0.999 are common. With ``early_stopping``, every epoch validates the
+averaged weights and training keeps the average of the best epoch. With
+``n_ensemble > 1`` every member averages its own weights, and in the CV
+search every member over its own steps.
 """,
     ),
     _p(

@@ -112,6 +112,7 @@ ESTIMATORS = [
         lr_schedule="cosine",
         warmup_fraction=0.1,
         ema_decay=0.9,
+        early_stopping=True,
         max_epochs=20,
         batch_size=32,
         device="cpu",

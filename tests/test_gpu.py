@@ -45,7 +45,7 @@ VARIANTS = [
     {"n_ensemble": 3},
     {"n_ensemble": 3, "alpha": [0, 1.0], "calibrate": True},
     {"calibrate": True, "early_stopping": True},
-    {"ema_decay": 0.9, "lr_schedule": "cosine"},
+    {"ema_decay": 0.9, "lr_schedule": "cosine", "early_stopping": True},
     {"n_ensemble": 3, "ema_decay": 0.9},
 ]
 

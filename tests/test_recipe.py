@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import skorch
+import skorch.helper
 import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
@@ -435,10 +436,65 @@ def test_ema_decay_zero_keeps_the_last_weights_and_averaging_moves_them(
     assert not np.allclose(averaged, last, rtol=1e-3)
 
 
-def test_ema_refuses_early_stopping(clf_data):
+def test_early_stopping_validates_and_keeps_the_averaged_weights(clf_data):
     X, y = clf_data
-    with pytest.raises(ValueError, match="ema_decay=0.9 .* early_stopping=True"):
-        MixupClassifier(ema_decay=0.9, early_stopping=True, **FAST).fit(X, y)
+    X = (X / np.abs(X).max(axis=0)).astype(np.float32)
+    X_train, y_train, X_valid, y_valid = X[:100], y[:100], X[100:], y[100:]
+    recorder = StepWeights()
+    torch.manual_seed(0)
+    net = MixupNet(
+        torch.nn.Linear(5, 3),
+        criterion=torch.nn.CrossEntropyLoss,
+        lr=0.2,
+        max_epochs=6,
+        batch_size=20,
+        train_split=skorch.helper.predefined_split(
+            skorch.dataset.Dataset(X_valid, y_valid)
+        ),
+        callbacks=[
+            recorder,
+            skorch.callbacks.EarlyStopping(patience=100, load_best=True, sink=None),
+        ],
+        ema_decay=0.7,
+        random_state=0,
+        verbose=0,
+    ).fit(X_train, y_train)
+    steps_per_epoch = 5
+    averages = [
+        _ema(recorder.snapshots[: 1 + steps_per_epoch * epoch], 0.7)
+        for epoch in range(1, 7)
+    ]
+
+    def loss(weights):
+        logits = X_valid @ weights[0].T + weights[1]
+        return torch.nn.functional.cross_entropy(
+            torch.from_numpy(logits), torch.from_numpy(y_valid)
+        ).item()
+
+    # Every epoch's validation loss is the averaged network's ...
+    valid_loss = net.history[:, "valid_loss"]
+    np.testing.assert_allclose(valid_loss, [loss(a) for a in averages], rtol=1e-5)
+    # ... training went on from the last step's weights, as without validation ...
+    unvalidated = StepWeights()
+    torch.manual_seed(0)
+    MixupNet(
+        torch.nn.Linear(5, 3),
+        criterion=torch.nn.CrossEntropyLoss,
+        lr=0.2,
+        max_epochs=6,
+        batch_size=20,
+        train_split=None,
+        callbacks=[unvalidated],
+        ema_decay=0.7,
+        random_state=0,
+        verbose=0,
+    ).fit(X_train, y_train)
+    for ours, theirs in zip(recorder.snapshots, unvalidated.snapshots, strict=True):
+        np.testing.assert_allclose(ours[0][0], theirs[0][0], rtol=1e-6)
+    # ... and the network kept is the average of the best epoch.
+    best = averages[int(np.argmin(valid_loss))]
+    for got, want in zip(net.module_.parameters(), best, strict=True):
+        np.testing.assert_allclose(got.detach().double().numpy(), want, rtol=1e-5)
 
 
 # -- estimator API -------------------------------------------------------------
