@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -366,6 +367,24 @@ def test_variant_parameters_reach_the_estimator(tmp_path, built):
     assert rows["dropout-0.5@8"]["params"] == {"alpha": 8.0, "dropout": 0.5}
 
 
+def test_a_variant_s_task_parameters_reach_that_task_only(tmp_path, built):
+    args = ["--suite", "defaults", "--datasets", BOTH_TASKS, "--repeats", "1"]
+    methods = "old-defaults@0.2,mixup-0.2"
+    assert main([*args, "--methods", methods, "--out", str(tmp_path), *TINY]) == 0
+    clf = built[("classification", "old-defaults@0.2")].get_params()
+    reg = built[("regression", "old-defaults@0.2")].get_params()
+    assert clf["label_smoothing"] == 0.0 and "label_smoothing" not in reg
+    for params in (clf, reg):
+        assert params["lr_schedule"] == "constant" and params["ema_decay"] is None
+        assert params["alpha"] == 0.2
+    rows = {(r["task"], r["method"]): r for r in _runs(tmp_path / "results.jsonl")}
+    assert rows[("classification", "old-defaults@0.2")]["params"] == {
+        "alpha": 0.2, "lr_schedule": "constant", "ema_decay": None,
+        "label_smoothing": 0.0,
+    }  # fmt: skip
+    assert "label_smoothing" not in rows[("regression", "old-defaults@0.2")]["params"]
+
+
 def test_every_variant_builds_a_valid_estimator():
     from skmixup import MixupClassifier, MixupRegressor
     from skmixup.bench.suites import ONE_HOT_FROM_ENCODER, skmixup_params
@@ -374,7 +393,7 @@ def test_every_variant_builds_a_valid_estimator():
         tasks = [variant.task] if variant.task else ["classification", "regression"]
         for task in tasks:
             cls = MixupClassifier if task == "classification" else MixupRegressor
-            params = skmixup_params(name, 0.4, 10)
+            params = skmixup_params(name, 0.4, 10, task)
             if params.get("categorical_groups") == ONE_HOT_FROM_ENCODER:
                 params["categorical_groups"] = [[0, 1]]  # what the runner fills in
             estimator = cls(**params, max_epochs=10)
@@ -840,6 +859,12 @@ def test_repeats_follow_the_protocol():
         regression = SUITES[name].for_task("regression")
         assert regression.n_repeats("boston", 20, n_test=500) == 20
         assert regression.n_repeats("protein", 5, n_test=4500) == 5
+    # A cap on a dataset's splits, by spec or short name.
+    for name in ("uci:protein", "protein"):
+        capped = replace(SUITES["uci-regression"], max_splits=((name, 2),))
+        assert capped.n_repeats("uci:protein", 5, n_test=4500) == 2
+        assert capped.n_repeats("protein", 5, n_test=4500) == 2
+        assert capped.n_repeats("uci:boston", 20, n_test=51) == 20
     # --repeats sets every dataset's and task's count.
     quick = SUITES["ablation"].with_repeats(2)
     assert quick.for_task("regression").n_repeats("boston", 20, n_test=51) == 2

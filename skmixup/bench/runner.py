@@ -112,14 +112,13 @@ def plan(suite: Suite, specs: Iterable[str], ctx: Context) -> list[Run]:
     runs = []
     for spec in specs:
         ds = datasets.load(spec, ctx.data_dir, ctx.openml_cache)
-        short = spec.split(":", 1)[1]
         methods = [
             m for m in suite.methods if applies(m, ds.task) and not missing_package(m)
         ]
         levels = _noise_levels(suite, ds.task)
         protocol = suite.for_task(ds.task)
         n_test = _n_test(ds, protocol.test_size)
-        for repeat in range(protocol.n_repeats(short, len(ds.splits), n_test)):
+        for repeat in range(protocol.n_repeats(spec, len(ds.splits), n_test)):
             runs.extend(
                 Run(spec, m, repeat, noise) for noise in levels for m in methods
             )
@@ -235,7 +234,7 @@ def _estimator(method: str, task: str, suite: Suite, epochs: int, seed: int, ctx
         "device": ctx.device,
         "random_state": seed,
     }
-    params = skmixup_params(method, suite.variant_alpha, epochs)
+    params = skmixup_params(method, suite.variant_alpha, epochs, task)
     if params is not None:
         return (MixupClassifier if clf else MixupRegressor)(**params, **common)
     if method == "mixup-cv":
@@ -460,7 +459,7 @@ def _execute(run: Run, suite: Suite, ctx: Context) -> dict:
         "epochs": epochs,
         "alpha": method_alpha(run.method),
     }
-    params = skmixup_params(run.method, suite.variant_alpha, epochs)
+    params = skmixup_params(run.method, suite.variant_alpha, epochs, ds.task)
     if params is not None:
         # The estimator parameters the method sets; an infinite alpha (lambda
         # fixed at 0.5) is written as a string, since JSON has no infinity.
