@@ -368,7 +368,7 @@ Learning rate of the optimizer.
     ),
     _p(
         "lr_schedule",
-        "constant",
+        "flat_cosine",
         [StrOptions(set(LR_SCHEDULES))],
         '{"constant", "cosine", "flat_cosine"}',
         """
@@ -380,7 +380,9 @@ the steps and anneals over the last quarter alike (fastai's flat-cos).
 After a warm-up (``warmup_fraction``) the schedule runs over the
 remaining steps. Early stopping may end training before the anneal does.
 With ``n_ensemble > 1`` every member follows it, and in the CV search
-every member over its own split's steps.
+every member over its own split's steps. The default was chosen on the
+benchmark's ``recipe`` suite (``benchmarks/results/recipe/findings.md``);
+before it, the default was ``"constant"``.
 """,
     ),
     _p(
@@ -396,7 +398,7 @@ linearly, from ``lr / n_warmup_steps`` at the first step to ``lr``, before
     ),
     _p(
         "ema_decay",
-        None,
+        0.999,
         [Interval(Real, 0, 1, closed="left"), None],
         "float or None",
         """
@@ -408,7 +410,8 @@ random initial weights out of short runs), and predicts with it; 0.99 to
 0.999 are common. With ``early_stopping``, every epoch validates the
 averaged weights and training keeps the average of the best epoch. With
 ``n_ensemble > 1`` every member averages its own weights, and in the CV
-search every member over its own steps.
+search every member over its own steps. The default was chosen on the
+``recipe`` suite; before it, the default was ``None``.
 """,
     ),
     _p(
@@ -519,7 +522,7 @@ it. It never changes :meth:`predict`. The temperature is
 _CLASSIFICATION = (
     _p(
         "label_smoothing",
-        0.0,
+        0.1,
         [Interval(Real, 0, 1, closed="left")],
         "float",
         """
@@ -528,7 +531,8 @@ Train on smoothed class probabilities,
 ``torch.nn.CrossEntropyLoss(label_smoothing=...)`` does; mixing is
 linear, so a mixed target is the smoothed mix of its rows' targets. The
 held-out rows of early stopping and calibration keep their hard labels.
-``0`` trains on one-hot targets.
+``0`` trains on one-hot targets. The default was chosen on the ``recipe``
+suite; before it, the default was ``0``.
 """,
     ),
 )
