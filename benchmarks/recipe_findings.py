@@ -29,11 +29,11 @@ results file.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
+from ensemble_findings import read  # the same results file reader
 
 from skmixup.bench.report import paired
 
@@ -49,13 +49,6 @@ NOT_ELIGIBLE = {
 }
 # Options of which at most one can be a default.
 EXCLUSIVE = (("cosine", "flat-cosine", "warmup-cosine"), ("ema-0.99", "ema-0.999"))
-
-
-def read(folder: Path) -> tuple[dict, list[dict]]:
-    lines = (folder / "results.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in lines if line.strip()]
-    head = [r for r in records if r.get("kind") == "header"][-1]
-    return head, [r for r in records if r.get("kind") == "run"]
 
 
 def _mean_errors(rows: list[dict]) -> pd.Series:

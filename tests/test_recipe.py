@@ -373,22 +373,27 @@ class StepWeights(skorch.callbacks.Callback):
         return ([p.detach().double().numpy().copy() for p in net.module_.parameters()],)
 
 
+def _linear_net(recorder, **params):
+    """A seeded linear softmax model in a MixupNet with weight averaging,
+    recording every step's weights."""
+    torch.manual_seed(0)
+    params = {
+        "criterion": torch.nn.CrossEntropyLoss,
+        "train_split": None,
+        "callbacks": [recorder],
+        "random_state": 0,
+        "verbose": 0,
+        **params,
+    }
+    return MixupNet(torch.nn.Linear(5, 3), **params)
+
+
 def test_ema_puts_the_moving_average_of_every_step_in_the_module(clf_data):
     X, y = clf_data
     X = X.astype(np.float32) / np.float32(100)
     recorder = StepWeights()
-    net = MixupNet(
-        torch.nn.Linear(5, 3),
-        criterion=torch.nn.CrossEntropyLoss,
-        lr=0.05,
-        max_epochs=3,
-        batch_size=32,
-        train_split=None,
-        callbacks=[recorder],
-        ema_decay=0.8,
-        random_state=0,
-        verbose=0,
-    ).fit(X, y)
+    net = _linear_net(recorder, lr=0.05, max_epochs=3, batch_size=32, ema_decay=0.8)
+    net.fit(X, y)
     assert len(recorder.snapshots) == 1 + 3 * math.ceil(len(X) / 32)
     fitted = [p.detach().double().numpy() for p in net.module_.parameters()]
     for got, want in zip(fitted, _ema(recorder.snapshots, 0.8), strict=True):
@@ -443,13 +448,9 @@ def test_early_stopping_validates_and_keeps_the_averaged_weights(clf_data):
     X = (X / np.abs(X).max(axis=0)).astype(np.float32)
     X_train, y_train, X_valid, y_valid = X[:100], y[:100], X[100:], y[100:]
     recorder = StepWeights()
-    torch.manual_seed(0)
-    net = MixupNet(
-        torch.nn.Linear(5, 3),
-        criterion=torch.nn.CrossEntropyLoss,
-        lr=0.2,
-        max_epochs=6,
-        batch_size=20,
+    training = {"lr": 0.2, "max_epochs": 6, "batch_size": 20, "ema_decay": 0.7}
+    net = _linear_net(
+        recorder,
         train_split=skorch.helper.predefined_split(
             skorch.dataset.Dataset(X_valid, y_valid)
         ),
@@ -457,9 +458,7 @@ def test_early_stopping_validates_and_keeps_the_averaged_weights(clf_data):
             recorder,
             skorch.callbacks.EarlyStopping(patience=100, load_best=True, sink=None),
         ],
-        ema_decay=0.7,
-        random_state=0,
-        verbose=0,
+        **training,
     ).fit(X_train, y_train)
     steps_per_epoch = 5
     averages = [
@@ -478,19 +477,7 @@ def test_early_stopping_validates_and_keeps_the_averaged_weights(clf_data):
     np.testing.assert_allclose(valid_loss, [loss(a) for a in averages], rtol=1e-5)
     # ... training went on from the last step's weights, as without validation ...
     unvalidated = StepWeights()
-    torch.manual_seed(0)
-    MixupNet(
-        torch.nn.Linear(5, 3),
-        criterion=torch.nn.CrossEntropyLoss,
-        lr=0.2,
-        max_epochs=6,
-        batch_size=20,
-        train_split=None,
-        callbacks=[unvalidated],
-        ema_decay=0.7,
-        random_state=0,
-        verbose=0,
-    ).fit(X_train, y_train)
+    _linear_net(unvalidated, **training).fit(X_train, y_train)
     for ours, theirs in zip(recorder.snapshots, unvalidated.snapshots, strict=True):
         np.testing.assert_allclose(ours[0][0], theirs[0][0], rtol=1e-6)
     # ... and the network kept is the average of the best epoch.
