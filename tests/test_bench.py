@@ -1247,3 +1247,64 @@ def test_one_hot_blocks_come_from_the_run_s_fitted_encoder():
     )
     runner._one_hot_blocks(numeric_only, X[["a", "b"]])
     assert numeric_only[-1].categorical_groups is None
+
+
+def test_defaults_findings_counts_the_targets(tmp_path, monkeypatch):
+    import importlib.util
+
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))
+    spec = importlib.util.spec_from_file_location(
+        "defaults_findings", benchmarks / "defaults_findings.py"
+    )
+    findings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(findings)
+    rng = np.random.default_rng(0)
+
+    def write(suite, shifts):
+        head = {
+            "kind": "header", "command": ["skmixup-bench", "--suite", suite],
+            "skmixup_source": "0a1b2c3", "dirty": False,
+            "suite": {"name": suite, "description": "test", "test_size": 0.2},
+        }  # fmt: skip
+        rows = [
+            {
+                "kind": "run",
+                "task": "classification",
+                "dataset": dataset,
+                "method": method,
+                "repeat": repeat,
+                "n_train": 400,
+                "n_test": 100,
+                "error": 0.3 + shift + 0.002 * rng.standard_normal(),
+            }  # fmt: skip
+            for dataset, by_method in shifts.items()
+            for repeat in range(10)
+            for method, shift in by_method.items()
+        ]
+        (tmp_path / suite).mkdir()
+        (tmp_path / suite / "results.jsonl").write_text(
+            "\n".join(json.dumps(r) for r in [head, *rows]) + "\n"
+        )
+
+    # mixup-cv beats the MLP on 4 of 5 tables and is clearly worse than
+    # boosting on 3 of them.
+    write(
+        "tuned",
+        {
+            f"t{i}": {
+                "mixup-cv": 0.0,
+                "sklearn-mlp-cv": 0.05 if i < 4 else -0.05,
+                "hgb-cv": -0.05 if i < 3 else 0.0,
+            }
+            for i in range(5)
+        },
+    )
+    write("defaults", {"a": {"erm": -0.05, "old-defaults@0": 0.0}})
+    assert findings.main([str(tmp_path)]) == 0
+    text = (tmp_path / "defaults" / "findings.md").read_text()
+    assert "`sklearn-mlp-cv` on 4 of 5 datasets (80%; target at least 80%): met" in text
+    assert "on 2 of 5 datasets (40%; target at least 50%): MISSED" in text
+    assert "Not run yet: `uci-regression`" in text and "Provisional" in text
+    erm = text.split("### ERM (alpha 0)")[1].split("###")[0]
+    assert "▼" in erm and "significantly lower on 1" in erm
