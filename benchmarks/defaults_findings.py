@@ -34,8 +34,9 @@ from pathlib import Path
 
 import pandas as pd
 from ensemble_findings import read  # the same results file reader
+from recipe_findings import CELL, UNTESTED
 
-from skmixup.bench.report import paired
+from skmixup.bench.report import diff_cell, paired
 
 RECOMMENDED = "mixup-cv"
 MLP_SHARE = 0.8  # lower mean error than scikit-learn's MLP on this share
@@ -59,10 +60,9 @@ def _table(head, rows, method, reference, title) -> list[str]:
         "|---|---|---|---|",
     ]
     for _, d in diffs.iterrows():
-        mark = {"better": " ▼", "worse": " ▲"}.get(d["verdict"], "")
         lines.append(
-            f"| {d['task']} | {d['dataset']} | {d['mean']:+.2f} "
-            f"[{d['low']:+.2f}, {d['high']:+.2f}]{mark} | {d['count']} |"
+            f"| {d['task']} | {d['dataset']} | {diff_cell(d, CELL, UNTESTED)} "
+            f"| {d['count']} |"
         )
     counts = diffs["verdict"].value_counts()
     lower, higher = int((diffs["mean"] < 0).sum()), int((diffs["mean"] > 0).sum())
@@ -145,9 +145,7 @@ def targets(folder: Path) -> list[str]:
             if d.empty:
                 cells.append("—")
                 continue
-            d = d.iloc[0]
-            mark = {"better": " ▼", "worse": " ▲"}.get(d["verdict"], "")
-            cells.append(f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]{mark}")
+            cells.append(diff_cell(d.iloc[0], CELL, UNTESTED))
         lines.append(f"| {suite} | {task} | {dataset} | " + " | ".join(cells) + " |")
     lines += ["", "### Targets", ""]
     mlp = diffs[diffs["peer"] == "sklearn-mlp-cv"]

@@ -35,9 +35,10 @@ from pathlib import Path
 import pandas as pd
 from ensemble_findings import read  # the same results file reader
 
-from skmixup.bench.report import paired
+from skmixup.bench.report import diff_cell, paired
 
 REFERENCE = "mixup-0.2"
+CELL, UNTESTED = "{:+.2f}", " (1 repeat)"  # a difference, and with no interval
 # Options that cannot become defaults, and why.
 NOT_ELIGIBLE = {
     # speed_recipe.md: 2-4x a default fit.
@@ -158,11 +159,10 @@ def findings(head: dict, rows: list[dict]) -> str:
             "|---|---|---|---|---|",
         ]
         for _, r in d.iterrows():
-            mark = {"better": " ▼", "worse": " ▲"}.get(r["verdict"], "")
             lines.append(
                 f"| {r['dataset']} | {means[(r['dataset'], REFERENCE)]:.3g} | "
-                f"{means[(r['dataset'], option)]:.3g} | {r['mean']:+.2f} "
-                f"[{r['low']:+.2f}, {r['high']:+.2f}]{mark} | {r['count']} |"
+                f"{means[(r['dataset'], option)]:.3g} | "
+                f"{diff_cell(r, CELL, UNTESTED)} | {r['count']} |"
             )
     return "\n".join(lines) + "\n"
 

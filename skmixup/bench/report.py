@@ -10,7 +10,15 @@ import pandas as pd
 
 from .suites import PUBLISHED, VARIANTS, is_mixup, method_alpha
 
-__all__ = ["corrected_t", "holm", "markdown", "paired", "plots", "summary"]
+__all__ = [
+    "corrected_t",
+    "diff_cell",
+    "holm",
+    "markdown",
+    "paired",
+    "plots",
+    "summary",
+]
 
 # Metric column, table title, scale factor, format.
 _METRICS = {
@@ -262,10 +270,13 @@ def paired(
     return out
 
 
-def _diff_cell(row: pd.Series, fmt: str = "{:+.1f}") -> str:
+def diff_cell(row: pd.Series, fmt: str = "{:+.1f}", untested: str = "") -> str:
+    """A row of :func:`paired` as a table cell: ``mean [low, high]`` and ▼/▲
+    for a verdict of better/worse; with one repeat (no interval), the mean
+    followed by ``untested``."""
     mark = {"better": " ▼", "worse": " ▲"}.get(row["verdict"], "")
     if math.isnan(row["low"]):
-        return fmt.format(row["mean"])
+        return fmt.format(row["mean"]) + untested
     return (
         f"{fmt.format(row['mean'])} [{fmt.format(row['low'])}, "
         f"{fmt.format(row['high'])}]{mark}"
@@ -342,7 +353,7 @@ def _paired_section(
                 cells.append(f"`{reference}`")
             for m in cols:
                 if m in here.index:
-                    cells.append(_diff_cell(here.loc[m]))
+                    cells.append(diff_cell(here.loc[m]))
                 elif m == reference:
                     cells.append("(reference)")
                 else:
