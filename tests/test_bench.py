@@ -1308,3 +1308,51 @@ def test_defaults_findings_counts_the_targets(tmp_path, monkeypatch):
     assert "Not run yet: `uci-regression`" in text and "Provisional" in text
     erm = text.split("### ERM (alpha 0)")[1].split("###")[0]
     assert "▼" in erm and "significantly lower on 1" in erm
+
+
+def test_reproduce_reruns_drawn_runs_and_names_what_differs(tmp_path, monkeypatch):
+    import importlib.util
+
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))
+    spec = importlib.util.spec_from_file_location(
+        "reproduce", benchmarks / "reproduce.py"
+    )
+    reproduce = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reproduce)
+    results = tmp_path / "tiny"
+    args = ["--datasets", "synthetic:classification,synthetic:regression"]
+    methods = ["--methods", "erm,mixup-1.0", "--repeats", "3"]
+    assert main([*args, *methods, "--out", str(results), *TINY]) == 0
+    out = tmp_path / "check"
+    # One run per dataset, drawn again the same way by the same seed.
+    assert reproduce.main([str(results), "--out", str(out)]) == 0
+    report = json.loads((out / "reproduce.json").read_text())
+    checks = report["suites"]["tiny"]["checks"]
+    assert [c["differences"] for c in checks] == [{}, {}]
+    assert reproduce.main([str(results), "--out", str(tmp_path / "again")]) == 0
+    again = json.loads((tmp_path / "again" / "reproduce.json").read_text())
+    assert [c["key"] for c in again["suites"]["tiny"]["checks"]] == [
+        c["key"] for c in checks
+    ]
+    assert (
+        "2 of 2 drawn runs reproduce every field" in (out / "reproduce.md").read_text()
+    )
+
+    # A committed number that the code no longer gives is reported, field by field.
+    lines = (results / "results.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    for row in rows:
+        if row.get("key") == checks[0]["key"]:
+            row["error" if "error" in row else "rmse"] += 0.5
+            row["fit_seconds"] += 100  # timings are not results
+    (results / "results.jsonl").write_text("\n".join(map(json.dumps, rows)) + "\n")
+    assert reproduce.main([str(results), "--out", str(out)]) == 1
+    report = json.loads((out / "reproduce.json").read_text())
+    changed, unchanged = report["suites"]["tiny"]["checks"]
+    assert list(changed["differences"]) in (["error"], ["rmse"])
+    assert not unchanged["differences"]
+    table = (out / "reproduce.md").read_text()
+    assert "1 of 2 drawn runs reproduce every field" in table
+    # The key's "|" is escaped so that it stays in its table cell.
+    assert f"| `{reproduce._escaped(changed['key'])}` |" in table
