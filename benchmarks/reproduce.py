@@ -108,11 +108,14 @@ def markdown(meta: dict, suites: dict[str, tuple[dict, list[dict]]]) -> str:
     ]
     for name, (head, checks) in suites.items():
         same = sum(not c["differences"] for c in checks)
+        # The score the tables compare: test error, or RMSE for regression.
+        score = sum(not {"error", "rmse"} & set(c["differences"]) for c in checks)
         lines += [
             f"## {name}",
             "",
             f"Results written at `{head.get('skmixup_source')}`: "
-            f"{same} of {len(checks)} drawn runs reproduce every field.",
+            f"{same} of {len(checks)} drawn runs reproduce every field; "
+            f"the test error or RMSE is unchanged in {score} of {len(checks)}.",
             "",
         ]
         rows = [

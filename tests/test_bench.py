@@ -1354,5 +1354,6 @@ def test_reproduce_reruns_drawn_runs_and_names_what_differs(tmp_path, monkeypatc
     assert not unchanged["differences"]
     table = (out / "reproduce.md").read_text()
     assert "1 of 2 drawn runs reproduce every field" in table
+    assert "the test error or RMSE is unchanged in 1 of 2" in table
     # The key's "|" is escaped so that it stays in its table cell.
     assert f"| `{reproduce._escaped(changed['key'])}` |" in table
