@@ -141,15 +141,21 @@ def findings(head: dict, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def write_findings(write, description: str, argv: list[str] | None) -> int:
+    """The command line of a one-suite findings script: ``write(head, rows)``
+    on the results folder given, into its ``findings.md``."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("folder", type=Path)
     args = parser.parse_args(argv)
     head, rows = read(args.folder)
-    text = findings(head, rows)
+    text = write(head, rows)
     (args.folder / "findings.md").write_text(text)
     print(text)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return write_findings(findings, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

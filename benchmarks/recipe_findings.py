@@ -28,12 +28,10 @@ results file.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import pandas as pd
-from ensemble_findings import read  # the same results file reader
+from ensemble_findings import write_findings  # the same command line
 
 from skmixup.bench.report import diff_cell, paired
 
@@ -168,14 +166,7 @@ def findings(head: dict, rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path)
-    args = parser.parse_args(argv)
-    head, rows = read(args.folder)
-    text = findings(head, rows)
-    (args.folder / "findings.md").write_text(text)
-    print(text)
-    return 0
+    return write_findings(findings, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
