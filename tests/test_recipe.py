@@ -145,9 +145,14 @@ def test_stacked_rows_are_scaled_before_mixing():
         input_scaling=(*tensors, True),
     )
     (X_seen, _, _, _) = next(iter(iterator))
-    expected = {tuple(row) for row in scaling.transform(X).tolist()}
+    expected = scaling.transform(X)
     for member in X_seen:
-        assert {tuple(row) for row in member.tolist()} == expected
+        # Each member sees every scaled row once, in its own order. Torch and
+        # NumPy round the clipping differently on some kernel paths (e.g.
+        # ATEN_CPU_CAPABILITY=default), so rows match to float32 precision.
+        distance = np.abs(member.numpy()[:, None, :] - expected[None]).max(axis=2)
+        assert sorted(distance.argmin(axis=1)) == list(range(len(X)))
+        assert distance.min(axis=1).max() < 1e-5
 
 
 def test_cv_search_scales_each_split_with_its_own_rows(clf_data, monkeypatch):
