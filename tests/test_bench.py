@@ -39,6 +39,19 @@ def _runs(path: Path) -> list[dict]:
     return [r for r in map(json.loads, lines) if r["kind"] == "run"]
 
 
+def _benchmark_script(name: str, monkeypatch):
+    """The module of ``benchmarks/NAME.py``, with that folder importable (the
+    scripts import each other, as they do when run)."""
+    import importlib.util
+
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    monkeypatch.syspath_prepend(str(benchmarks))
+    spec = importlib.util.spec_from_file_location(name, benchmarks / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_entry_point_is_registered():
     (ep,) = entry_points(group="console_scripts", name="skmixup-bench")
     assert ep.value == "skmixup.bench.cli:main"
@@ -1072,13 +1085,10 @@ def test_plots_readable_with_one_dataset_and_whiskers_stop_at_zero(tmp_path):
 # -- speed tables --------------------------------------------------------------------
 
 
-def test_speed_tables_come_from_the_json_with_revision_and_spread(tmp_path):
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "render_speed.py"
-    spec = importlib.util.spec_from_file_location("render_speed", path)
-    render_speed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(render_speed)
+def test_speed_tables_come_from_the_json_with_revision_and_spread(
+    tmp_path, monkeypatch
+):
+    render_speed = _benchmark_script("render_speed", monkeypatch)
     row = {"device": "cpu", "batch_size": 16, "epochs": 2, "job": "one plain fit"}
     row |= {"seconds": 0.6, "ratio_to_one_fit": 1.0}
     data = {
@@ -1250,15 +1260,7 @@ def test_one_hot_blocks_come_from_the_run_s_fitted_encoder():
 
 
 def test_defaults_findings_counts_the_targets(tmp_path, monkeypatch):
-    import importlib.util
-
-    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
-    monkeypatch.syspath_prepend(str(benchmarks))
-    spec = importlib.util.spec_from_file_location(
-        "defaults_findings", benchmarks / "defaults_findings.py"
-    )
-    findings = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(findings)
+    findings = _benchmark_script("defaults_findings", monkeypatch)
     rng = np.random.default_rng(0)
 
     def write(suite, shifts):
@@ -1311,15 +1313,7 @@ def test_defaults_findings_counts_the_targets(tmp_path, monkeypatch):
 
 
 def test_reproduce_reruns_drawn_runs_and_names_what_differs(tmp_path, monkeypatch):
-    import importlib.util
-
-    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
-    monkeypatch.syspath_prepend(str(benchmarks))
-    spec = importlib.util.spec_from_file_location(
-        "reproduce", benchmarks / "reproduce.py"
-    )
-    reproduce = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(reproduce)
+    reproduce = _benchmark_script("reproduce", monkeypatch)
     results = tmp_path / "tiny"
     args = ["--datasets", "synthetic:classification,synthetic:regression"]
     methods = ["--methods", "erm,mixup-1.0", "--repeats", "3"]
