@@ -522,6 +522,31 @@ def test_main_in_process_leaves_thread_settings_as_found(tmp_path):
         torch.set_num_threads(outer)
 
 
+def test_runs_in_process_use_one_thread_in_every_pool(tmp_path, monkeypatch):
+    # Gradient boosting's OpenMP threads on every core took 170 times as long
+    # as one thread beside busy processes; a run takes the context's count in
+    # OpenMP, BLAS and torch alike, and the caller gets theirs back.
+    import threadpoolctl
+    import torch
+
+    seen = []
+    execute = runner._execute
+
+    def spy(run, suite, ctx):
+        pools = {p["num_threads"] for p in threadpoolctl.threadpool_info()}
+        seen.append((pools, torch.get_num_threads()))
+        return execute(run, suite, ctx)
+
+    monkeypatch.setattr(runner, "_execute", spy)
+    with threadpoolctl.threadpool_limits(limits=2):
+        before = _thread_settings()
+        assert {p[2] for p in before[2]} == {2}
+        args = ["--datasets", "synthetic:classification", "--methods", "erm,hgb"]
+        assert main([*args, "--repeats", "1", "--out", str(tmp_path), *TINY]) == 0
+        assert _thread_settings() == before
+    assert seen == [({1}, 1), ({1}, 1)]
+
+
 def test_openml_settings_are_restored_after_loading(tmp_path):
     openml = pytest.importorskip("openml")
     server = openml.config.server

@@ -364,23 +364,32 @@ def _classification_metrics(y_test, proba, classes, all_classes) -> dict:
 _threads_lock = threading.Lock()
 _threads_users = 0
 _threads_before = 0
+_pools_limiter = None
 
 
 @contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Run torch on ``n`` threads inside the block, then restore the caller's count.
+def _run_threads(n: int) -> Iterator[None]:
+    """Run torch, OpenMP and BLAS on ``n`` threads inside the block, then restore
+    the caller's counts.
 
-    The count is process-wide, and with n_jobs=1 (or Dask workers that are
+    The counts are process-wide, and with n_jobs=1 (or Dask workers that are
     threads) runs execute in the caller's process: a user calling
     :func:`skmixup.bench.cli.main` from Python must keep their setting. Blocks may
-    overlap in threads; the count taken by the first is restored by the last.
+    overlap in threads; the counts taken by the first are restored by the last.
+    Without the OpenMP limit, a baseline such as gradient boosting runs on
+    every core in the caller's process, and on a machine whose cores are busy
+    with other work its threads wait for each other: a fit that takes seconds
+    on one thread took minutes. (Worker processes of joblib's default backend
+    already run one OpenMP thread each.)
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
-    global _threads_users, _threads_before
+    global _threads_users, _threads_before, _pools_limiter
     with _threads_lock:
         if _threads_users == 0:
             _threads_before = torch.get_num_threads()
+            _pools_limiter = threadpool_limits(limits=n)
         _threads_users += 1
         torch.set_num_threads(n)
     try:
@@ -390,11 +399,13 @@ def _torch_threads(n: int) -> Iterator[None]:
             _threads_users -= 1
             if _threads_users == 0:
                 torch.set_num_threads(_threads_before)
+                _pools_limiter.restore_original_limits()
+                _pools_limiter = None
 
 
 def execute(run: Run, suite: Suite, ctx: Context) -> dict:
     """Fit and score one run; the returned dict is its results row."""
-    with _torch_threads(ctx.torch_threads):
+    with _run_threads(ctx.torch_threads):
         return _execute(run, suite, ctx)
 
 
