@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 from skorch.callbacks import EarlyStopping
@@ -349,6 +351,29 @@ class BaseMixup(BaseEstimator):
         classifier smooths its labels here)."""
         return Y
 
+    def _zero_output_loss(self, Y) -> float:
+        """The training loss of a network whose outputs are all zero, on the
+        targets ``Y`` it trains on: about where an untrained network starts."""
+        raise NotImplementedError
+
+    def _check_training_loss(self, Y) -> None:
+        """Warn when training ended worse than a network that outputs zeros:
+        a learning rate too large for the data (which can leave finite but
+        useless weights; non-finite ones raise in the net), unscaled features
+        or too few epochs."""
+        zeros = self._zero_output_loss(Y)
+        end = self.loss_curve_[-1]
+        if end > 2 * zeros:
+            warnings.warn(
+                f"Training ended with a loss of {end:.3g}, more than twice that of "
+                f"a network that outputs zeros ({zeros:.3g}): the network fits its "
+                "training rows worse than a constant would. Scale the features "
+                "(e.g. StandardScaler), or try a smaller learning rate (lr="
+                f"{self.lr!r}) or more epochs (max_epochs={self.max_epochs!r}).",
+                ConvergenceWarning,
+                stacklevel=5,  # the caller of fit, past sklearn's fit context
+            )
+
     # -- the net ----------------------------------------------------------------
 
     def _build_module(
@@ -485,6 +510,7 @@ class BaseMixup(BaseEstimator):
                 seeds=(init_seed, data_seed),
                 device=device,
             )
+        self._check_training_loss(train[1])
         if getattr(self, "calibrate", False):
             self._calibrate(*held_out[:2], held_out[2] if len(held_out) > 2 else None)
         elif hasattr(self, "temperature_"):

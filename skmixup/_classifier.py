@@ -215,6 +215,11 @@ class MixupClassifier(ClassifierMixin, BaseMixup):
         smoothed = Y * (1 - self.label_smoothing) + self.label_smoothing / n_classes
         return smoothed.astype(np.float32, copy=False)
 
+    def _zero_output_loss(self, Y) -> float:
+        # Equal logits: the cross-entropy of uniform probabilities, whatever the
+        # (smoothed, mixed) targets; about where training starts.
+        return math.log(Y.shape[1])
+
     def _combine(self, outputs: torch.Tensor) -> torch.Tensor:
         # The log of the members' mean class probabilities.
         log_proba = torch.log_softmax(outputs, dim=2)

@@ -196,6 +196,12 @@ class MixupRegressor(RegressorMixin, BaseMixup):
             stratify=None,
         )
 
+    def _zero_output_loss(self, Y) -> float:
+        # The mean square of the (standardised) targets; at least 1, so that a
+        # constant target, which a network fits only approximately, does not
+        # count as divergence.
+        return max(float(np.mean(np.square(Y))), 1.0)
+
     def predict(self, X):
         """Predicted targets, computed without any mixing (the members' mean
         with ``n_ensemble > 1``).

@@ -10,6 +10,7 @@ import torch
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -560,6 +561,32 @@ def test_diverging_training_stops_with_a_clear_error(reg_data):
     reg = MixupRegressor(**FAST, lr=1e30, optimizer="sgd", normalize_y=False)
     with pytest.raises(FloatingPointError, match="smaller learning rate"):
         reg.fit(X * 1e15, y * 1e20)
+
+
+@pytest.mark.parametrize(
+    "Estimator, data", [(MixupClassifier, "clf_data"), (MixupRegressor, "reg_data")]
+)
+@pytest.mark.parametrize("n_ensemble", [1, 2])
+def test_training_that_diverges_to_finite_weights_warns(
+    Estimator, data, n_ensemble, request
+):
+    # Too large a learning rate leaves finite but useless weights: no error from
+    # the net, so the estimator compares the final loss with where it started.
+    X, y = request.getfixturevalue(data)
+    X = StandardScaler().fit_transform(X)
+    # At lr=100 the final loss is thousands of times the threshold here (at
+    # lr=10 the classifier's was only 1.2 times it: too close for other CPUs).
+    est = Estimator(**{**FAST, "max_epochs": 20}, n_ensemble=n_ensemble, lr=100.0)
+    with pytest.warns(ConvergenceWarning, match=r"StandardScaler.*\(lr=100\.0\)"):
+        est.fit(X, y)
+    # The same fit at the default rate trains and does not warn (warnings are
+    # errors in this suite).
+    est.set_params(lr=1e-3).fit(X, y)
+
+
+def test_constant_regression_target_is_not_divergence():
+    X = np.random.RandomState(0).randn(100, 3)
+    MixupRegressor(**FAST).fit(X, np.full(100, 7.0))
 
 
 # -- GPU ----------------------------------------------------------------------------
