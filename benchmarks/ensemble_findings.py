@@ -15,13 +15,13 @@ count in it comes from the results file.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from skmixup.bench.report import paired
+from skmixup.bench.runner import ResultsFile
 
 # (title, method, reference, metric, scale, unit); metric None is test error (%).
 QUESTIONS = [
@@ -66,8 +66,8 @@ QUESTIONS = [
 
 
 def read(folder: Path) -> tuple[dict, list[dict]]:
-    lines = (folder / "results.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in lines if line.strip()]
+    """The last header and the runs of ``folder``'s ``results.jsonl``."""
+    records = ResultsFile(folder / "results.jsonl").read()
     # A resumed run appends a header: the last one holds the latest command.
     head = [r for r in records if r.get("kind") == "header"][-1]
     return head, [r for r in records if r.get("kind") == "run"]

@@ -14,7 +14,8 @@ otherwise the fields that differ are listed with both values. With ``--out``,
 each run's verdict.
 
 Same machine and revision: every run should reproduce bit for bit. Another CPU
-or BLAS code path (``MKL_ENABLE_INSTRUCTIONS``, ``MKL_CBWR``) rounds differently
+or kernel path (``MKL_ENABLE_INSTRUCTIONS``, ``MKL_CBWR``,
+``ATEN_CPU_CAPABILITY``, recorded in the output) rounds differently
 during training, so float fields may differ in their last digits and, rarely, a
 test row may change class; that is what this script measures there.
 
@@ -30,9 +31,10 @@ import random
 import sys
 from pathlib import Path
 
+from ensemble_findings import read  # the last header and the runs
 from speed import run_meta  # the command, machine, versions and revision
 
-from skmixup.bench.runner import Context, ResultsFile, Run, execute
+from skmixup.bench.runner import Context, Run, execute
 from skmixup.bench.suites import Suite
 
 # Not results: they change from run to run on any machine.
@@ -67,9 +69,7 @@ def _run(record: dict) -> Run:
 
 def reproduce(folder: Path, data_dir: str | None, per_dataset: int, seed: int):
     """The header of ``folder``'s results and one verdict per drawn run."""
-    records = ResultsFile(folder / "results.jsonl").read()
-    head = [r for r in records if r.get("kind") == "header"][-1]
-    runs = [r for r in records if r.get("kind") == "run"]
+    head, runs = read(folder)
     suite = Suite.from_dict(head["suite"])
     ctx = Context(**{**head["context"], "data_dir": data_dir})
     checks = []
@@ -125,8 +125,8 @@ def markdown(meta: dict, suites: dict[str, tuple[dict, list[dict]]]) -> str:
             for field, (old, new) in c["differences"].items()
         ]
         if rows:
-            head = "| run | field | committed | now | relative difference |"
-            lines += [head, "|---|---|---|---|---|", *rows]
+            columns = "| run | field | committed | now | relative difference |"
+            lines += [columns, "|---|---|---|---|---|", *rows]
             lines.append("")
     return "\n".join(lines)
 
@@ -140,7 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write reproduce.md/.json here")
     args = parser.parse_args(argv)
 
-    blas = {k: v for k, v in os.environ.items() if k.startswith("MKL_")}
+    # What picks the kernels besides the CPU: MKL's and torch's own settings.
+    blas = {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith("MKL_") or k == "ATEN_CPU_CAPABILITY"
+    }
     meta = run_meta(
         "reproduce.py",
         argv,
