@@ -571,7 +571,8 @@ def test_training_that_diverges_to_finite_weights_warns(
     Estimator, data, n_ensemble, request
 ):
     # Too large a learning rate leaves finite but useless weights: no error from
-    # the net, so the estimator compares the final loss with where it started.
+    # the net, so the estimator compares the final loss with that of a network
+    # that outputs zeros (about where training starts).
     X, y = request.getfixturevalue(data)
     X = StandardScaler().fit_transform(X)
     # At lr=100 the final loss is thousands of times the threshold here (at
