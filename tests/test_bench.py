@@ -845,17 +845,37 @@ def test_dirty_source_refuses_to_run_unless_allowed(tmp_path, monkeypatch, capsy
     assert any("Dirty tree" in line and "0a1b2c3-dirty" in line for line in first)
 
 
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=os.environ | {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+                          "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"},
+    ).stdout.strip()  # fmt: skip
+
+
+def _commit(repo: Path, path: str, text: str) -> str:
+    """Write ``text`` to ``path`` in ``repo``, commit it and return the commit."""
+    (repo / path).parent.mkdir(exist_ok=True)
+    (repo / path).write_text(text)
+    _git(repo, "add", path)
+    _git(repo, "commit", "-q", "-m", f"{path}: {text}")
+    return _git(repo, "rev-parse", "--short", "HEAD")
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_source_revision_marks_changes_to_the_package_source(tmp_path):
     def git(*args: str) -> None:
-        subprocess.run(["git", "-C", str(tmp_path), *args], check=True)
+        _git(tmp_path, *args)
 
     assert source_revision(tmp_path) == (None, None)  # not a checkout
     git("init", "-q")
     (tmp_path / "skmixup").mkdir()
     (tmp_path / "skmixup" / "a.py").write_text("x = 1\n")
     git("add", ".")
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "a")
+    git("commit", "-q", "-m", "a")
     revision, dirty = source_revision(tmp_path)
     assert dirty is False and revision and not revision.endswith("-dirty")
     # Results written into the checkout leave it clean, so runs can resume.
@@ -1226,24 +1246,10 @@ def test_summarize_rewrites_only_the_generated_part_of_the_readme(tmp_path, caps
 def test_source_status_compares_the_revision_with_the_package_source(tmp_path):
     from skmixup.bench.summarize import source_status
 
-    def git(*args):
-        return subprocess.run(
-            ["git", "-C", str(tmp_path), *args],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=os.environ | {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-                              "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"},
-        ).stdout.strip()  # fmt: skip
-
     def commit(path, text):
-        (tmp_path / path).parent.mkdir(exist_ok=True)
-        (tmp_path / path).write_text(text)
-        git("add", path)
-        git("commit", "-q", "-m", path)
-        return git("rev-parse", "--short", "HEAD")
+        return _commit(tmp_path, path, text)
 
-    git("init", "-q")
+    _git(tmp_path, "init", "-q")
     first = commit("skmixup/a.py", "1")
     commit("docs/page.rst", "docs only")
     commit("skmixup/bench/summarize.py", "reads results only")
@@ -1256,6 +1262,54 @@ def test_source_status_compares_the_revision_with_the_package_source(tmp_path):
     assert source_status(None, tmp_path) == ("unknown", "no revision recorded")
     assert source_status("0000000", tmp_path)[0] == "unknown"
     assert source_status(first, None)[0] == "unknown"
+
+
+def test_summary_counts_an_older_suite_as_current_when_its_runs_reproduce(tmp_path):
+    # A suite run before a change of the package source describes the current
+    # code only if runs drawn from it, re-run on the current source on the
+    # machine's own kernels, reproduce every field (benchmarks/reproduce.py).
+    from skmixup.bench.summarize import page
+
+    def commit(text):
+        return _commit(tmp_path, "skmixup/a.py", text)
+
+    def check(revision, blas_env="", differences=()):
+        folder = results / "reproduce" / f"{revision}{blas_env}"
+        folder.mkdir(parents=True)
+        meta = {"revision": revision, "cpu": "CPU X", "blas_env": blas_env}
+        runs = [{"key": "a|erm|0", "differences": {}}]
+        runs += [{"key": "b|erm|0", "differences": {f: [1, 2]}} for f in differences]
+        suites = {"paper": {"source": suite_revision, "checks": runs}}
+        (folder / "reproduce.json").write_text(
+            json.dumps({"meta": meta, "suites": suites})
+        )
+        return folder
+
+    _git(tmp_path, "init", "-q")
+    suite_revision = commit("1")
+    results = tmp_path / "results"
+    _write_suite(results / "paper", "paper", _synthetic_rows(), suite_revision)
+    later = commit("2")
+    text = page(results, tmp_path)
+    assert "1 later commit changed the package source |" in text
+    assert "**1 suite of 1 (`paper`) come from code older" in text
+    # Checks on another kernel path, or one that found a difference, leave it so.
+    check(later, blas_env="MKL_CBWR=COMPATIBLE")
+    failed = check(later, differences=["error"])
+    text = page(results, tmp_path)
+    assert "**1 suite of 1 (`paper`)" in text
+    assert "1 of 2 drawn runs, re-run at " in text
+    shutil.rmtree(failed)
+    check(later)
+    text = page(results, tmp_path)
+    assert (
+        f"1 of 1 drawn runs, re-run at `{later}` (the current package source) "
+        "on CPU X, reproduce every field |" in text
+    )
+    assert "Every suite ran on the current package source, or on an older" in text
+    # A check from before the current source no longer counts.
+    commit("3")
+    assert "**1 suite of 1 (`paper`)" in page(results, tmp_path)
 
 
 def test_one_hot_blocks_come_from_the_run_s_fitted_encoder():

@@ -24,7 +24,10 @@ from .report import _sig3, diff_cell, paired, summary
 from .runner import SOURCE_PATHS
 from .suites import is_mixup
 
-__all__ = ["SUITE_ORDER", "add_parser", "load", "page", "run", "source_status"]
+__all__ = [
+    "SUITE_ORDER", "add_parser", "load", "page", "reproductions", "run",
+    "source_status",
+]  # fmt: skip
 
 # The suites the page answers from, in its order; folders absent are left out.
 SUITE_ORDER = (
@@ -151,7 +154,45 @@ def source_status(revision: str | None, repo: Path | None) -> tuple[str, str]:
     return ("older" if n else "current"), f"`{revision}`: {changed}"
 
 
-def _provenance(suites: list[SuiteResults], repo: Path | None, level: int) -> list[str]:
+def reproductions(results: Path) -> list[dict]:
+    """The reproduction checks under ``results/reproduce/*/reproduce.json``
+    (written by ``benchmarks/reproduce.py --out``), each ``{"meta", "suites"}``."""
+    found = []
+    for path in sorted(results.glob("reproduce/*/reproduce.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and {"meta", "suites"} <= set(record):
+            found.append(record)
+    return found
+
+
+def _reproduced(
+    name: str, revision: str, checks: list[dict], repo: Path | None
+) -> tuple[int, int, list[str], list[str]]:
+    """How many of the runs drawn from suite ``name``'s results of ``revision``
+    were re-run on the current package source, on the machine's own kernels, and
+    reproduced every field: ``(same, drawn, revisions, cpus)``."""
+    same = drawn = 0
+    revisions, cpus = [], []
+    for record in checks:
+        meta, suite = record["meta"], record["suites"].get(name)
+        if suite is None or suite.get("source") != revision or meta.get("blas_env"):
+            continue
+        if source_status(meta.get("revision"), repo)[0] != "current":
+            continue
+        drawn += len(suite["checks"])
+        same += sum(not c["differences"] for c in suite["checks"])
+        for values, value in ((revisions, meta["revision"]), (cpus, meta["cpu"])):
+            if value not in values:
+                values.append(value)
+    return same, drawn, revisions, cpus
+
+
+def _provenance(
+    suites: list[SuiteResults], repo: Path | None, level: int, checks: list[dict]
+) -> list[str]:
     lines = [
         "#" * (level + 1) + " Where these numbers come from",
         "",
@@ -159,16 +200,31 @@ def _provenance(suites: list[SuiteResults], repo: Path | None, level: int) -> li
         "current code |",
         "|---|---|---|---|---|",
     ]
-    stale = []
+    stale, reproduced = [], []
     for s in suites:
         texts, statuses = [], []
         for head in s.heads:
-            status, text = source_status(head.get("skmixup_source"), repo)
+            revision = head.get("skmixup_source")
+            status, text = source_status(revision, repo)
+            if status == "older" and not revision.endswith("-dirty"):
+                same, drawn, revisions, cpus = _reproduced(
+                    s.name, revision, checks, repo
+                )
+                if drawn:
+                    text += (
+                        f"; {same} of {drawn} drawn runs, re-run at "
+                        f"{_names([f'`{r}`' for r in revisions])} (the current "
+                        f"package source) on {_names(cpus)}, reproduce every field"
+                    )
+                if drawn and same == drawn:
+                    status = "reproduced"
             if text not in texts:
                 texts.append(text)
             statuses.append(status)
-        if any(status != "current" for status in statuses):
+        if any(status not in ("current", "reproduced") for status in statuses):
             stale.append(s.name)
+        elif "reproduced" in statuses:
+            reproduced.append(s.name)
         started = sorted({h.get("started_at", "?")[:10] for h in s.heads})
         datasets = len({r["dataset"] for r in s.rows})
         lines.append(
@@ -192,6 +248,13 @@ def _provenance(suites: list[SuiteResults], repo: Path | None, level: int) -> li
             "or from a revision not recorded**: "
             f"{where}. Their numbers describe the code that ran then, not the "
             "code a user installs now, until the suites are re-run."
+        )
+    elif reproduced:
+        lines.append(
+            f"Every suite ran on the current package source, or on an older one "
+            f"whose drawn runs reproduce every field on the current one "
+            f"({_names([f'`{name}`' for name in reproduced])}; checked with "
+            f"`benchmarks/reproduce.py`): {where}."
         )
     else:
         lines.append(f"Every suite ran on the current package source: {where}.")
@@ -557,7 +620,7 @@ def page(
         sections += section
         cells += suite_cells
         settings += suite_settings
-    lines += _provenance(found, repo, level) + [""]
+    lines += _provenance(found, repo, level, reproductions(results)) + [""]
     lines += _answer(cells, settings, level)
     lines += ["#" * (level + 1) + " How to read this page", "", *_READING]
     lines += sections
