@@ -41,6 +41,7 @@ class WeightAverage:
         self.average = [t.detach().clone() for t in self.tensors]
         self.n_members = n_members
         self.steps = 0 if n_members is None else [0] * n_members
+        self.swapped = False  # whether the averages sit in the tensors
 
     @torch.no_grad()
     def update(self, active: Sequence[bool] | None = None) -> None:
@@ -66,16 +67,30 @@ class WeightAverage:
             average.lerp_(tensor, weight.view(-1, *([1] * (tensor.dim() - 1))))
 
     @torch.no_grad()
-    def swap(self) -> None:
-        """Exchange the weights and their averages (for validating the
-        averaged network; a second swap restores both)."""
+    def swap_in(self) -> None:
+        """Put the averages in the weights' place, to validate the averaged
+        network; :meth:`swap_out` puts the weights back."""
+        if not self.swapped:
+            self._swap()
+
+    @torch.no_grad()
+    def swap_out(self) -> None:
+        """Put the weights back after :meth:`swap_in` (training goes on from
+        the last step's weights)."""
+        if self.swapped:
+            self._swap()
+
+    @torch.no_grad()
+    def copy_to(self) -> None:
+        """Replace the weights by their averages, for good."""
+        if self.swapped:  # already in place
+            return
+        for tensor, average in zip(self.tensors, self.average, strict=True):
+            tensor.copy_(average)
+
+    def _swap(self) -> None:
         for tensor, average in zip(self.tensors, self.average, strict=True):
             held = tensor.clone()
             tensor.copy_(average)
             average.copy_(held)
-
-    @torch.no_grad()
-    def copy_to(self) -> None:
-        """Replace the weights by their averages."""
-        for tensor, average in zip(self.tensors, self.average, strict=True):
-            tensor.copy_(average)
+        self.swapped = not self.swapped

@@ -243,7 +243,7 @@ mix_embeddings, categorical_groups
         super().on_train_begin(net, X=X, y=y, **kwargs)
         self._mixer.begin_fit(self.max_epochs)
         self._lr_step = 0
-        self._average, self._average_validated = None, False
+        self._average = None
         if self.ema_decay is not None:
             if not 0 <= self.ema_decay < 1:
                 raise ValueError(
@@ -273,23 +273,21 @@ mix_embeddings, categorical_groups
             net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
         )
         self._mixer.begin_epoch()
-        if self._average_validated:
-            self._average.swap()  # training goes on from the last step's weights
-            self._average_validated = False
+        if self._average is not None:
+            self._average.swap_out()
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if not training and iterator is not None and self._average is not None:
             # Validate (and let on_epoch_end's callbacks see) the averaged weights.
-            self._average.swap()
-            self._average_validated = True
+            self._average.swap_in()
         return super().run_single_epoch(
             iterator, training, prefix, step_fn, **fit_params
         )
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        if self._average is not None and not self._average_validated:
+        if self._average is not None:
             self._average.copy_to()
-        self._average, self._average_validated = None, False
+        self._average = None
         super().on_train_end(net, X=X, y=y, **kwargs)
         # Drop the unused draws: they are not model state and would bloat pickles.
         self._mixer.clear()
