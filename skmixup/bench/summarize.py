@@ -24,10 +24,7 @@ from .report import _sig3, diff_cell, paired, summary
 from .runner import SOURCE_PATHS
 from .suites import is_mixup
 
-__all__ = [
-    "SUITE_ORDER", "add_parser", "load", "page", "reproductions", "run",
-    "source_status",
-]  # fmt: skip
+__all__ = ["SUITE_ORDER", "add_parser", "load", "page", "run", "source_status"]
 
 # The suites the page answers from, in its order; folders absent are left out.
 SUITE_ORDER = (
@@ -154,33 +151,38 @@ def source_status(revision: str | None, repo: Path | None) -> tuple[str, str]:
     return ("older" if n else "current"), f"`{revision}`: {changed}"
 
 
-def reproductions(results: Path) -> list[dict]:
+def _current_checks(results: Path, repo: Path | None) -> list[dict]:
     """The reproduction checks under ``results/reproduce/*/reproduce.json``
-    (written by ``benchmarks/reproduce.py --out``), each ``{"meta", "suites"}``."""
+    (written by ``benchmarks/reproduce.py --out``) that ran on the current
+    package source and on the machine's own kernels (no MKL or ATen setting),
+    each ``{"meta", "suites"}``."""
     found = []
     for path in sorted(results.glob("reproduce/*/reproduce.json")):
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        if isinstance(record, dict) and {"meta", "suites"} <= set(record):
+        if not (isinstance(record, dict) and {"meta", "suites"} <= set(record)):
+            continue
+        meta = record["meta"]
+        if meta.get("blas_env"):
+            continue
+        if source_status(meta.get("revision"), repo)[0] == "current":
             found.append(record)
     return found
 
 
 def _reproduced(
-    name: str, revision: str, checks: list[dict], repo: Path | None
+    name: str, revision: str, checks: list[dict]
 ) -> tuple[int, int, list[str], list[str]]:
     """How many of the runs drawn from suite ``name``'s results of ``revision``
-    were re-run on the current package source, on the machine's own kernels, and
-    reproduced every field: ``(same, drawn, revisions, cpus)``."""
+    reproduced every field in ``checks`` (see :func:`_current_checks`):
+    ``(same, drawn, revisions, cpus)``."""
     same = drawn = 0
     revisions, cpus = [], []
     for record in checks:
         meta, suite = record["meta"], record["suites"].get(name)
-        if suite is None or suite.get("source") != revision or meta.get("blas_env"):
-            continue
-        if source_status(meta.get("revision"), repo)[0] != "current":
+        if suite is None or suite.get("source") != revision:
             continue
         drawn += len(suite["checks"])
         same += sum(not c["differences"] for c in suite["checks"])
@@ -207,9 +209,7 @@ def _provenance(
             revision = head.get("skmixup_source")
             status, text = source_status(revision, repo)
             if status == "older" and not revision.endswith("-dirty"):
-                same, drawn, revisions, cpus = _reproduced(
-                    s.name, revision, checks, repo
-                )
+                same, drawn, revisions, cpus = _reproduced(s.name, revision, checks)
                 if drawn:
                     text += (
                         f"; {same} of {drawn} drawn runs, re-run at "
@@ -620,7 +620,7 @@ def page(
         sections += section
         cells += suite_cells
         settings += suite_settings
-    lines += _provenance(found, repo, level, reproductions(results)) + [""]
+    lines += _provenance(found, repo, level, _current_checks(results, repo)) + [""]
     lines += _answer(cells, settings, level)
     lines += ["#" * (level + 1) + " How to read this page", "", *_READING]
     lines += sections
