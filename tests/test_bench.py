@@ -1216,8 +1216,14 @@ def test_summary_page_states_its_conclusions_from_the_numbers(tmp_path, capsys):
     assert "worse on 1 (c), and tied on 0; 1 had a single repeat, untested." in text
     row = next(line for line in text.splitlines() if line.startswith("| c | 10 |"))
     assert "| `mixup-0.4` |" in row and "▲" in row and "+20." in row
-    assert "* Mixup settings worse than ERM: `mixup-0.4` on c (`uci-regression`)." in (
+    assert "* Mixup settings worse than ERM: `mixup-0.4` on c in `uci-regression`." in (
         text
+    )
+    # The short answer counts the suites' cells together and names their suites.
+    assert (
+        "* Against ERM, the best mixup setting is better on 0 of 2 cells, worse on 1 "
+        "(c in `uci-regression`), and tied on 0; 1 had a single repeat, untested."
+        in text
     )
     # A suite absent from the folder is left out, not reported empty.
     assert "Suite `tuned`" not in text

@@ -428,20 +428,25 @@ def _settings_table(s: SuiteResults, task: str, comp: dict) -> list[str]:
     return lines
 
 
-def _suite_sentences(cells: list[_Cell], where: str) -> list[str]:
-    """The suite's conclusions, templated from its cells."""
+def _comparison_sentences(
+    cells: list[_Cell], where: str, name=lambda c: c.label, limit: int = 12
+) -> list[str]:
+    """Against ERM and against the best baseline: how often the best mixup
+    setting is better, worse or tied over ``cells``, naming where (``name``)."""
     n = len(cells)
     out = []
     for field, against in (("vs_erm", "ERM"), ("vs_baseline", "the best baseline")):
         t = _tally(getattr(c, field) for c in cells)
-        better = [c.label for c in cells if getattr(c, field) == "better"]
-        worse = [c.label for c in cells if getattr(c, field) == "worse"]
-        text = (
+        better, worse = (
+            [name(c) for c in cells if getattr(c, field) == v]
+            for v in ("better", "worse")
+        )
+        out.append(
             f"Against {against}, the best mixup setting is better on "
             f"{t['better']} of {n} {where}"
-            + (f" ({_names(better)})" if better else "")
+            + (f" ({_names(better, limit)})" if better else "")
             + f", worse on {t['worse']}"
-            + (f" ({_names(worse)})" if worse else "")
+            + (f" ({_names(worse, limit)})" if worse else "")
             + f", and tied on {t['tie']}"
             + (
                 f"; {t['untested']} had a single repeat, untested"
@@ -450,7 +455,6 @@ def _suite_sentences(cells: list[_Cell], where: str) -> list[str]:
             )
             + "."
         )
-        out.append(text)
     return out
 
 
@@ -481,7 +485,7 @@ def _suite_section(
         noisy = comp["stats"]["label_noise"].nunique() > 1
         where = "cells (dataset and noise level)" if noisy else "datasets"
         lines += ["#" * (level + 2) + f" {task.capitalize()}", ""]
-        lines += _suite_sentences(cells, where) + [""]
+        lines += _comparison_sentences(cells, where) + [""]
         lines += table + [""]
         lines += [
             "Which settings help where, and which hurt (each method against ERM, "
@@ -514,7 +518,7 @@ def _settings_sentence(settings: list[tuple], task: str, verdict: str) -> str:
     by_method: dict[str, list[str]] = {}
     for t, v, method, suite, label in settings:
         if t == task and v == verdict:
-            by_method.setdefault(f"`{method}`", []).append(f"{label} (`{suite}`)")
+            by_method.setdefault(f"`{method}`", []).append(f"{label} in `{suite}`")
     word = "better" if verdict == "better" else "worse"
     if not by_method:
         return f"* No mixup setting is {word} than ERM in any cell."
@@ -532,27 +536,12 @@ def _answer(cells: list[_Cell], settings: list[tuple], level: int) -> list[str]:
         n = len(mine)
         lines.append(f"{task.capitalize()}, {n} (suite, dataset) cells:")
         lines.append("")
-        for field, against in (("vs_erm", "ERM"), ("vs_baseline", "the best baseline")):
-            t = _tally(getattr(c, field) for c in mine)
-            helped, hurt = (
-                [f"{c.label} (`{c.suite}`)" for c in mine if getattr(c, field) == v]
-                for v in ("better", "worse")
+        lines += [
+            f"* {text}"
+            for text in _comparison_sentences(
+                mine, "cells", lambda c: f"{c.label} in `{c.suite}`", limit=8
             )
-            text = (
-                f"* Against {against}: the best mixup setting is better in "
-                f"{t['better']} of {n}"
-                + (f": {_names(helped, 8)}" if helped else "")
-                + f"; worse in {t['worse']}"
-                + (f": {_names(hurt, 8)}" if hurt else "")
-                + f"; tied in {t['tie']}"
-                + (
-                    f"; untested (one repeat) in {t['untested']}"
-                    if t["untested"]
-                    else ""
-                )
-                + "."
-            )
-            lines.append(text)
+        ]
         baselines = pd.Series([c.baseline for c in mine if c.baseline]).value_counts()
         if len(baselines):
             lines.append(
