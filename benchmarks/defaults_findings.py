@@ -15,7 +15,9 @@ that folder (a missing suite is skipped with a note) and writes
   (``mixup-0.2`` against ``old-defaults@0.2``), one paired comparison per
   dataset (test error points for classification, RMSE relative to the
   reference's for regression; 95% interval of the corrected resampled t-test,
-  Holm over the table's datasets);
+  Holm over the table's datasets); and the same pairs on the classification
+  tables in log-loss and expected calibration error, since the defaults were
+  chosen on error and label smoothing makes ``predict_proba`` under-confident;
 * the targets, on the datasets of ``tuned`` and ``uci-regression`` (the
   default, paper and uci-regression tables): the recommended configuration
   (``mixup-cv``: the defaults with alpha chosen by inner cross-validation) has
@@ -44,17 +46,31 @@ HGB_SHARE = 0.5  # no worse than tuned boosting on this share
 PEERS = ("sklearn-mlp-cv", "hgb-cv", "realmlp", "tabm")
 
 
-def _table(head, rows, method, reference, title) -> list[str]:
+# What each compared score is, by the metric :func:`paired` reads.
+UNITS = {
+    None: "error points (%) for classification, RMSE relative to the "
+    "reference's (%) for regression",
+    "log_loss": "test log-loss (classification)",
+    "ece_points": "expected calibration error, in points (%; classification)",
+}
+
+
+def _table(head, rows, method, reference, title, metric=None) -> list[str]:
     chosen = [r for r in rows if r["method"] in (method, reference)]
     if not {r["method"] for r in chosen} >= {method, reference}:
         return [f"### {title}", "", "Not run yet.", ""]
-    diffs = paired(chosen, reference, head=head)
+    if metric == "ece_points":
+        chosen = [
+            {**r, "ece_points": 100.0 * r["ece"]}
+            for r in chosen
+            if r.get("ece") is not None
+        ]
+    diffs = paired(chosen, reference, metric=metric, head=head)
     diffs = diffs[diffs["method"] == method]
     lines = [
         f"### {title}",
         "",
-        f"`{method}` minus `{reference}`: error points (%) for classification, "
-        "RMSE relative to the reference's (%) for regression.",
+        f"`{method}` minus `{reference}`: {UNITS[metric]}.",
         "",
         "| task | dataset | difference [95% interval] | n |",
         "|---|---|---|---|",
@@ -93,6 +109,26 @@ def old_and_new(folder: Path) -> list[str]:
     lines += _table(
         head, rows, "mixup-0.2", "old-defaults@0.2", "mixup at the default alpha 0.2"
     )
+    # The defaults were chosen on error; what they do to predict_proba.
+    lines += [
+        "## What the new defaults do to the probabilities",
+        "",
+        "The same pairs on the classification tables, in the quality of "
+        "`predict_proba` rather than of `predict` (lower is better in both).",
+        "",
+    ]
+    for metric, name in (("log_loss", "log-loss"), ("ece_points", "calibration error")):
+        lines += _table(
+            head, rows, "erm", "old-defaults@0", f"ERM (alpha 0): {name}", metric
+        )
+        lines += _table(
+            head,
+            rows,
+            "mixup-0.2",
+            "old-defaults@0.2",
+            f"mixup at alpha 0.2: {name}",
+            metric,
+        )
     return lines
 
 

@@ -532,7 +532,9 @@ Train on smoothed class probabilities,
 linear, so a mixed target is the smoothed mix of its rows' targets. The
 held-out rows of early stopping and calibration keep their hard labels.
 ``0`` trains on one-hot targets. The default was chosen on the ``recipe``
-suite; before it, the default was ``0``.
+suite, by test error; before it, the default was ``0``. Smoothing makes
+``predict_proba`` under-confident: if you use the probabilities, set
+``calibrate=True`` or ``label_smoothing=0``.
 """,
     ),
 )

@@ -1364,6 +1364,9 @@ def test_defaults_findings_counts_the_targets(tmp_path, monkeypatch):
                 "n_train": 400,
                 "n_test": 100,
                 "error": 0.3 + shift + 0.002 * rng.standard_normal(),
+                # Probabilities get worse where the error gets better.
+                "log_loss": 0.5 - shift + 0.002 * rng.standard_normal(),
+                "ece": 0.05 - shift + 0.002 * rng.standard_normal(),
             }  # fmt: skip
             for dataset, by_method in shifts.items()
             for repeat in range(10)
@@ -1395,6 +1398,14 @@ def test_defaults_findings_counts_the_targets(tmp_path, monkeypatch):
     assert "Not run yet: `uci-regression`" in text and "Provisional" in text
     erm = text.split("### ERM (alpha 0)")[1].split("###")[0]
     assert "▼" in erm and "significantly lower on 1" in erm
+    # ECE is compared in points: 0.05 of it is a difference of about +5.
+    for name, expected in (("log-loss", 0.05), ("calibration error", 5.0)):
+        table = text.split(f"### ERM (alpha 0): {name}")[1].split("###")[0]
+        row = next(line for line in table.splitlines() if line.startswith("| cl"))
+        mean = float(row.split("|")[3].split("[")[0])
+        assert mean == pytest.approx(expected, rel=0.1) and "▲" in row
+        assert "significantly higher on 1" in table
+    assert "### mixup at alpha 0.2: log-loss\n\nNot run yet." in text
 
 
 def test_reproduce_reruns_drawn_runs_and_names_what_differs(tmp_path, monkeypatch):
