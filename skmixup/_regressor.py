@@ -174,8 +174,18 @@ class MixupRegressor(RegressorMixin, BaseMixup):
         self._y_1d = y.ndim == 1
         Y = y.reshape(len(y), -1)
         if self.normalize_y:
-            self._y_mean = Y.mean(axis=0)
-            std = Y.std(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._y_mean = Y.mean(axis=0)
+                std = Y.std(axis=0)
+            if not (np.isfinite(self._y_mean).all() and np.isfinite(std).all()):
+                # Otherwise the scale is inf, every standardised target 0, and
+                # every prediction inf or NaN.
+                raise ValueError(
+                    "y is too large to standardise in float64: its mean or "
+                    "standard deviation overflows. Divide y by a constant (and "
+                    "multiply the predictions back), e.g. with "
+                    "sklearn.compose.TransformedTargetRegressor."
+                )
             # A constant column keeps scale 1 instead of dividing by zero.
             self._y_scale = np.where(std > 0, std, 1.0)
         else:

@@ -16,7 +16,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skmixup import MLP, MixupClassifier, MixupClassifierCV, MixupRegressor
+from skmixup import (
+    MLP,
+    MixupClassifier,
+    MixupClassifierCV,
+    MixupRegressor,
+    MixupRegressorCV,
+)
 
 FAST = {"max_epochs": 5, "batch_size": 32, "device": "cpu", "random_state": 0}
 
@@ -241,6 +247,15 @@ def test_normalize_y_handles_large_targets(reg_data):
     raw = MixupRegressor(**{**FAST, "max_epochs": 30, "normalize_y": False}).fit(X, y)
     assert scaled.score(X, y) > 0.8
     assert raw.score(X, y) < scaled.score(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [MixupRegressor, MixupRegressorCV])
+def test_targets_too_large_to_standardise_are_refused(reg_data, Estimator):
+    # Squares of 1e300 overflow: the standard deviation would be inf, every
+    # standardised target 0 and every prediction inf.
+    X, y = reg_data
+    with pytest.raises(ValueError, match="too large to standardise.*Divide y"):
+        Estimator(**FAST).fit(X, y * 1e300)
 
 
 def test_constant_target_column(reg_data):
