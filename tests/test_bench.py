@@ -218,6 +218,34 @@ def test_bad_arguments_and_unknown_datasets_exit_2(tmp_path, capsys):
     assert "unknown dataset 'nope'" in err and "--data-dir" in err
 
 
+def test_n_jobs_counts_cpus_as_joblib_does_and_zero_is_refused(
+    tmp_path, monkeypatch, capsys
+):
+    out = ["--out", str(tmp_path / "out"), *TINY]
+    args = ["--datasets", "synthetic:regression", "--methods", "erm", "--repeats", "1"]
+    assert main([*args, "--n-jobs", "0", *out]) == 2
+    assert "--n-jobs must be >= 1, or negative" in capsys.readouterr().err
+    seen = []
+    real = runner.run_all
+
+    def spy(*a, n_jobs, **kw):
+        seen.append(n_jobs)
+        return real(*a, n_jobs=1, **kw)
+
+    monkeypatch.setattr(runner, "run_all", spy)
+    monkeypatch.setattr("joblib.cpu_count", lambda *a, **k: 6)
+    assert main([*args, "--n-jobs", "-2", *out]) == 0
+    assert seen == [5]
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_short_error(tmp_path, capsys):
+    (tmp_path / "file").write_text("not a folder")
+    out = ["--out", str(tmp_path / "file" / "results"), *TINY]
+    assert main(["--datasets", "synthetic:regression", "--methods", "erm", *out]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the output folder --out" in err and "Traceback" not in err
+
+
 def test_resolve_prefers_the_suite_datasets():
     assert datasets.resolve("iris") == "sklearn:iris"
     assert datasets.resolve("iris", ("uci:iris",)) == "uci:iris"

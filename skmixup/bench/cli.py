@@ -91,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-epochs", type=int, help="cap on training epochs")
     parser.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
     parser.add_argument(
-        "--n-jobs", type=int, default=1, help="parallel runs (default: 1)"
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="parallel runs; -1 for one per CPU, -2 for all but one, as in "
+        "joblib (default: 1)",
     )
     parser.add_argument(
         "--backend",
@@ -169,10 +173,12 @@ def _suite(args: argparse.Namespace) -> Suite:
 
 
 def _check(args: argparse.Namespace, suite: Suite) -> str | None:
-    for name in ("repeats", "max_epochs", "n_jobs"):
+    for name in ("repeats", "max_epochs"):
         value = getattr(args, name)
         if value is not None and value < 1:
             return f"--{name.replace('_', '-')} must be >= 1, got {value}"
+    if args.n_jobs == 0:
+        return "--n-jobs must be >= 1, or negative as in joblib (-1: one per CPU)"
     for method in suite.methods:
         try:
             check_method(method)
@@ -242,6 +248,10 @@ def _run(
         parser.print_usage(sys.stderr)
         print(f"skmixup-bench: error: {problem}", file=sys.stderr)
         return 2
+    if args.n_jobs < 0:  # joblib's count: -1 is every CPU, -2 all but one
+        from joblib import cpu_count
+
+        args.n_jobs = max(1, cpu_count() + 1 + args.n_jobs)
     ctx = runner.Context(
         seed=args.seed,
         data_dir=None if args.data_dir is None else str(args.data_dir.resolve()),
@@ -275,7 +285,15 @@ def _run(
             file=sys.stderr,
         )
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(
+            f"skmixup-bench: error: cannot create the output folder --out "
+            f"{args.out}: {exc.strerror}; choose a folder you can write to",
+            file=sys.stderr,
+        )
+        return 2
     results = runner.ResultsFile(args.out / _RESULTS)
     previous = results.read(repair=args.resume)
     if previous and not (args.resume or args.overwrite):
