@@ -38,7 +38,8 @@ from skmixup.bench.runner import Context, Run, execute
 from skmixup.bench.suites import Suite
 
 # Not results: they change from run to run on any machine.
-VOLATILE = ("fit_seconds", "predict_seconds", "finished_at", "warnings")
+# The CPU is the machine's, recorded to tell machines apart, not a result.
+VOLATILE = ("fit_seconds", "predict_seconds", "finished_at", "warnings", "cpu")
 
 
 def differences(committed: dict, now: dict) -> dict[str, tuple]:

@@ -47,6 +47,7 @@ from threadpoolctl import threadpool_limits
 import skmixup
 from skmixup import MLP, MixupClassifier, MixupRegressor
 from skmixup._threads import torch_threads
+from skmixup.bench.runner import cpu_name
 from skmixup.bench.suites import VARIANTS
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -55,16 +56,6 @@ import speed_defaults  # noqa: E402
 N_ROWS, N_FEATURES = 17_898, 8  # the size of HTRU2
 SETTINGS = [(16, 2), (256, 10)]  # (batch size, epochs)
 PREDICT_ROWS = 1_000_000
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def revision() -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skmixup.bench import datasets, runner
+from skmixup.bench import datasets, report, runner
 from skmixup.bench.cli import main
 from skmixup.bench.suites import SUITES, VARIANTS, Suite
 
@@ -127,7 +127,7 @@ def test_resume_drops_a_partial_line_and_skips_finished_runs(tmp_path):
     assert main(changed) == 2
 
 
-def test_resume_after_sigkill_keeps_every_finished_row(tmp_path):
+def test_resume_after_sigkill_keeps_every_finished_row(tmp_path, monkeypatch):
     out = tmp_path / "out"
     args = [
         "--datasets", "synthetic:classification", "--methods", "erm,mixup-1.0",
@@ -154,7 +154,9 @@ def test_resume_after_sigkill_keeps_every_finished_row(tmp_path):
         proc.wait()
     killed = _runs(results)  # every line parses: no half-written row
     assert 3 <= len(killed) < 80
-    assert main([*args, "--repeats", "3", "--resume"]) == 0
+    # Resumed as the child ran, on the real checkout: another source is refused.
+    monkeypatch.setattr(runner, "source_revision", source_revision)
+    assert main([*args, "--repeats", "3", "--resume", "--allow-dirty"]) == 0
     runs = _runs(results)
     assert runs[: len(killed)] == killed
     keys = [r["key"] for r in runs]
@@ -697,7 +699,7 @@ def interactive_sigint():
     signal.signal(signal.SIGINT, previous)
 
 
-def test_sigint_exits_130_with_one_line_and_resumes(tmp_path):
+def test_sigint_exits_130_with_one_line_and_resumes(tmp_path, monkeypatch):
     out = tmp_path / "out"
     args = [
         "--datasets", "synthetic:classification", "--methods", "erm,mixup-1.0",
@@ -736,7 +738,9 @@ def test_sigint_exits_130_with_one_line_and_resumes(tmp_path):
     saved = _runs(results)
     assert f"{len(saved)} finished runs are saved in {results}" in line
     assert line.endswith(" --resume")
-    assert main([*args, "--repeats", "3", "--resume"]) == 0
+    # Resumed as the child ran, on the real checkout: another source is refused.
+    monkeypatch.setattr(runner, "source_revision", source_revision)
+    assert main([*args, "--repeats", "3", "--resume", "--allow-dirty"]) == 0
     runs = _runs(results)
     assert runs[: len(saved)] == saved
     assert len({r["key"] for r in runs}) == len(runs)
@@ -932,6 +936,65 @@ def test_resume_refuses_results_of_another_protocol(tmp_path):
     del old["protocol"]  # as written before split and model seeds were separate
     results.write_text("\n".join([json.dumps(old), *lines[1:]]) + "\n")
     assert main([*args, "--repeats", "2", "--out", str(out), "--resume", *TINY]) == 2
+
+
+def test_resume_refuses_results_of_another_package_source(
+    tmp_path, monkeypatch, capsys
+):
+    out = tmp_path / "out"
+    args = ["--datasets", "synthetic:classification", "--methods", "erm"]
+    assert main([*args, "--repeats", "1", "--out", str(out), *TINY]) == 0
+    # Another revision whose source this checkout cannot show to be the same.
+    monkeypatch.setattr(runner, "source_revision", lambda root=None: ("9f8e7d6", False))
+    assert main([*args, "--repeats", "2", "--out", str(out), "--resume", *TINY]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "0a1b2c3" in line and "mix two versions" in line and "--out" in line
+    assert len(_runs(out / "results.jsonl")) == 1
+    # The same package source at a later revision resumes.
+    monkeypatch.setattr(runner, "changed_source", lambda old, new, root=None: None)
+    assert main([*args, "--repeats", "2", "--out", str(out), "--resume", *TINY]) == 0
+    heads = [
+        r
+        for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())
+        if r["kind"] == "header"
+    ]
+    assert [h["skmixup_source"] for h in heads] == ["0a1b2c3", "9f8e7d6"]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_changed_source_compares_the_package_source_of_two_revisions(tmp_path):
+    _git(tmp_path, "init", "-q")
+    first = _commit(tmp_path, "skmixup/a.py", "1")
+    docs = _commit(tmp_path, "docs/page.rst", "docs only")
+    reader = _commit(tmp_path, "skmixup/bench/report.py", "reads results only")
+    for later in (docs, reader, f"v0.1-2-g{reader}"):
+        assert runner.changed_source(first, later, tmp_path) is None
+    changed = _commit(tmp_path, "skmixup/a.py", "2")
+    assert "differs" in runner.changed_source(first, changed, tmp_path)
+    assert "not a commit" in runner.changed_source("0000000", changed, tmp_path)
+    assert "uncommitted" in runner.changed_source(first, first + "-dirty", tmp_path)
+    assert runner.changed_source(first + "-dirty", first + "-dirty", tmp_path) is None
+    assert runner.changed_source(None, changed, tmp_path) is None  # not recorded
+
+
+def test_runs_and_headers_record_the_cpu_and_the_report_counts_them(tmp_path):
+    out = tmp_path / "out"
+    args = ["--datasets", "synthetic:classification", "--methods", "erm"]
+    assert main([*args, "--repeats", "2", "--out", str(out), *TINY]) == 0
+    records = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    cpu = runner.cpu_name()
+    assert cpu and all(r["cpu"] == cpu for r in records)
+    assert f"Ran on: {cpu} (2 runs)." in (out / "results.md").read_text()
+    # Runs resumed on another machine are counted apart; old runs without a CPU
+    # are "not recorded".
+    rows = [r for r in records if r["kind"] == "run"]
+    rows[0]["cpu"] = "Other CPU"
+    rows.append({k: v for k, v in rows[1].items() if k != "cpu"} | {"repeat": 2})
+    text = report.markdown(rows, records[0])
+    assert f"Ran on: Other CPU (1 run); {cpu} (1 run); not recorded (1 run)." in text
+    for row in rows:
+        row.pop("cpu", None)
+    assert "Ran on" not in report.markdown(rows, records[0])
 
 
 def test_repeats_follow_the_protocol():

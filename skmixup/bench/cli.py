@@ -317,6 +317,17 @@ def _run(
             file=sys.stderr,
         )
         return 2
+    if first is not None:
+        why = runner.changed_source(first.get("skmixup_source"), head["skmixup_source"])
+        if why is not None:
+            print(
+                f"skmixup-bench: error: {results.path} holds runs of skmixup "
+                f"{first.get('skmixup_source')}, and {why}, so the suite would mix "
+                f"two versions of the code; resume it from a checkout of "
+                f"{first.get('skmixup_source')}, or use another --out",
+                file=sys.stderr,
+            )
+            return 2
     done = {r["key"] for r in previous if r.get("kind") == "run"}
     todo = [r for r in runs if r.key not in done]
     results.append(head)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -433,6 +434,19 @@ def _provenance(head: dict) -> list[str]:
     return [f"Source revision: {revision}.", ""]
 
 
+def _machines(rows: list[dict]) -> list[str]:
+    """Which CPUs ran the runs, with counts: float results follow the CPU's kernel
+    path, and a suite resumed on another machine mixes them. Nothing for results
+    written before runs recorded their CPU."""
+    cpus = Counter(r.get("cpu", "not recorded") for r in rows)
+    if set(cpus) == {"not recorded"}:
+        return []
+    # In the order of the file: the machines in the order they ran.
+    text = "; ".join(f"{cpu} ({n} run{'s' if n != 1 else ''})" for cpu, n in
+                     cpus.items())  # fmt: skip
+    return [f"Ran on: {text}.", ""]
+
+
 def _reasons(head: dict) -> list[str]:
     """Why the n/a cells are empty, one line per reason."""
     reasons: dict[str, list[str]] = {}
@@ -461,6 +475,7 @@ def markdown(rows: list[dict], head: dict) -> str:
         f"# skmixup-bench: suite `{suite['name']}`",
         "",
         *_provenance(head),
+        *_machines(rows),
         f"{suite['description']}.",
         "",
         f"Command: `{' '.join(head['command'])}`  ",

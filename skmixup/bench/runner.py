@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import threading
 import time
 import warnings
@@ -39,7 +40,10 @@ __all__ = [
     "Context",
     "ResultsFile",
     "Run",
+    "changed_source",
+    "commit_of",
     "corrupt_labels",
+    "cpu_name",
     "execute",
     "header",
     "plan",
@@ -501,6 +505,9 @@ def _execute(run: Run, suite: Suite, ctx: Context) -> dict:
         {f"{w.category.__name__}: {str(w.message)[:120]}" for w in caught}
     )
     row["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # Float results depend on the CPU's kernel path (MKL, ATen): a suite resumed
+    # on another machine says which runs ran where.
+    row["cpu"] = cpu_name()
     return row
 
 
@@ -632,6 +639,7 @@ def header(suite: Suite, ctx: Context, command: list[str], specs: list[str]) -> 
         "dirty": dirty,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -675,6 +683,59 @@ def source_revision(root: Path | None = None) -> tuple[str | None, bool | None]:
     except (OSError, subprocess.SubprocessError):
         return None, None
     return (revision + "-dirty" if dirty else revision) or None, dirty
+
+
+def commit_of(revision: str) -> str:
+    """The commit of a ``git describe --always`` output (``-dirty`` dropped)."""
+    revision = revision.removesuffix("-dirty")
+    match = re.search(r"-g([0-9a-f]{4,40})$", revision)
+    return match.group(1) if match else revision
+
+
+def changed_source(
+    old: str | None, new: str | None, root: Path | None = None
+) -> str | None:
+    """Why runs made at source revision ``old`` cannot be continued at ``new``,
+    or None when the package source of both is the same (or either is unknown:
+    an installed package records no revision).
+
+    Revisions are :func:`source_revision` strings of the checkout at ``root``;
+    a dirty one matches only itself, since no commit holds its source.
+    """
+    import subprocess
+
+    if old is None or new is None or old == new:
+        return None
+    if old.endswith("-dirty") or new.endswith("-dirty"):
+        return f"{old} and {new} differ, and uncommitted changes cannot be compared"
+    root = Path(__file__).resolve().parents[2] if root is None else Path(root)
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "diff", "--quiet", commit_of(old),
+             commit_of(new), "--", *SOURCE_PATHS],
+            capture_output=True,
+            timeout=30,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return f"git cannot compare {old} with {new}"
+    if done.returncode == 0:
+        return None
+    if done.returncode == 1:
+        return f"the package source of {old} differs from {new}'s"
+    return f"{old} is not a commit of this checkout"
+
+
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what :mod:`platform` says."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
 
 
 def fingerprint(record: dict) -> dict:

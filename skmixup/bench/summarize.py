@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .report import _sig3, diff_cell, paired, summary
-from .runner import SOURCE_PATHS
+from .runner import SOURCE_PATHS, commit_of
 from .suites import is_mixup
 
 __all__ = ["SUITE_ORDER", "add_parser", "load", "page", "run", "source_status"]
@@ -104,13 +103,6 @@ def _git(repo: Path, *args: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def _commit(revision: str) -> str:
-    """The commit of a ``git describe --always`` output (``-dirty`` dropped)."""
-    revision = revision.removesuffix("-dirty")
-    match = re.search(r"-g([0-9a-f]{4,40})$", revision)
-    return match.group(1) if match else revision
-
-
 def current_source(repo: Path | None) -> str | None:
     """The last commit that changed the package source, if ``repo`` is a checkout."""
     if repo is None or not (repo / ".git").exists():
@@ -132,7 +124,7 @@ def source_status(revision: str | None, repo: Path | None) -> tuple[str, str]:
     if repo is None or not (repo / ".git").exists():
         return "unknown", f"`{revision}`; no git checkout to compare with"
     commit = _git(
-        repo, "rev-parse", "--verify", "--quiet", _commit(revision) + "^{commit}"
+        repo, "rev-parse", "--verify", "--quiet", commit_of(revision) + "^{commit}"
     )
     if commit is None:
         return "unknown", f"`{revision}`, not a commit of this checkout"
