@@ -1292,7 +1292,10 @@ def test_summary_page_states_its_conclusions_from_the_numbers(tmp_path, capsys):
     text = out.read_text()
     assert text.startswith("# When does mixup help?")
     # Where the numbers come from: no revision recorded, so not the current code.
-    assert "| `paper` | 60 | 2 | 2026-01-02 | no revision recorded |" in text
+    assert (
+        "| `paper` | 60 | 2 | 2026-01-02 | not recorded | no revision recorded |"
+        in text
+    )
     assert "**2 suites of 2 (`paper` and `uci-regression`) come from code" in text
     # Classification: mixup-1.0 clearly better on a, tied on b; hgb the worse
     # baseline, so ERM is the best one.
@@ -1318,6 +1321,16 @@ def test_summary_page_states_its_conclusions_from_the_numbers(tmp_path, capsys):
     )
     # A suite absent from the folder is left out, not reported empty.
     assert "Suite `tuned`" not in text
+    # The CPUs the runs recorded, with counts when a suite ran on more than one.
+    from skmixup.bench.summarize import page
+
+    rows = _synthetic_rows()
+    for i, row in enumerate(rows):
+        row["cpu"] = "CPU A" if i < 20 else "CPU B"
+    _write_suite(results / "tuned", "tuned", rows)
+    _write_suite(results / "default", "default", _synthetic_rows()[:4])
+    for line in ("CPU A (20); CPU B (40)", "| `default` | 4 | 1 | 2026-01-02 | not "):
+        assert line in page(results, None)
 
 
 def test_summarize_rewrites_only_the_generated_part_of_the_readme(tmp_path, capsys):

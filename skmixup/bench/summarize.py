@@ -14,6 +14,7 @@ import json
 import math
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,9 +191,9 @@ def _provenance(
     lines = [
         "#" * (level + 1) + " Where these numbers come from",
         "",
-        "| suite | runs | datasets | run started | source revision and the "
+        "| suite | runs | datasets | run started | ran on | source revision and the "
         "current code |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
     stale, reproduced = [], []
     for s in suites:
@@ -219,9 +220,14 @@ def _provenance(
             reproduced.append(s.name)
         started = sorted({h.get("started_at", "?")[:10] for h in s.heads})
         datasets = len({r["dataset"] for r in s.rows})
+        # Float results follow the CPU's kernel path; runs record their CPU.
+        cpus = Counter(r.get("cpu", "not recorded") for r in s.rows)
+        ran_on = "; ".join(
+            cpu if len(cpus) == 1 else f"{cpu} ({n})" for cpu, n in cpus.items()
+        )
         lines.append(
             f"| `{s.name}` | {len(s.rows)} | {datasets} | {', '.join(started)} | "
-            f"{'; '.join(texts)} |"
+            f"{ran_on} | {'; '.join(texts)} |"
         )
     current = current_source(repo)
     lines.append("")
