@@ -19,7 +19,14 @@ or kernel path (``MKL_ENABLE_INSTRUCTIONS``, ``MKL_CBWR``,
 during training, so float fields may differ in their last digits and, rarely, a
 test row may change class; that is what this script measures there.
 
-Exit status: 0 when every drawn run reproduces, 1 otherwise.
+To tell a change of code from a change of machine, ``--baseline DIR`` also runs
+each drawn run with the package of ``DIR`` (a checkout of the revision the results
+were written at, e.g. ``git worktree add DIR REVISION``), in a child process on
+this machine. When both sources give every field equal here, the code changed
+since does not change the numbers, whatever the committed values' CPU rounded.
+
+Exit status: 0 when every drawn run reproduces (with ``--baseline``: or gives
+the same fields from both sources), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -28,12 +35,12 @@ import argparse
 import json
 import os
 import random
+import subprocess
 import sys
 from pathlib import Path
 
-from ensemble_findings import read  # the last header and the runs
-from speed import run_meta  # the command, machine, versions and revision
-
+# Only what the package has had since the suites were first run: --baseline runs
+# this file on an older checkout (the other imports are in the functions).
 from skmixup.bench.runner import Context, Run, execute
 from skmixup.bench.suites import Suite
 
@@ -68,16 +75,75 @@ def _run(record: dict) -> Run:
     )
 
 
-def reproduce(folder: Path, data_dir: str | None, per_dataset: int, seed: int):
-    """The header of ``folder``'s results and one verdict per drawn run."""
-    head, runs = read(folder)
+def _execute_all(head: dict, records: list[dict], data_dir: str | None) -> list[dict]:
+    """Each of ``records`` run again with this process's package."""
     suite = Suite.from_dict(head["suite"])
     ctx = Context(**{**head["context"], "data_dir": data_dir})
+    return [execute(_run(record), suite, ctx) for record in records]
+
+
+def _worker() -> None:
+    """``--worker``: the runs of a JSON request on stdin, as JSON on stdout, with
+    whichever package ``PYTHONPATH`` puts first (see :func:`_execute_elsewhere`)."""
+    import skmixup
+
+    request = json.load(sys.stdin)
+    rows = _execute_all(request["head"], request["records"], request["data_dir"])
+    json.dump({"package": skmixup.__file__, "rows": rows}, sys.stdout)
+
+
+def _execute_elsewhere(
+    source: Path, head: dict, records: list[dict], data_dir: str | None
+) -> list[dict]:
+    """:func:`_execute_all` with the package of the checkout ``source``."""
+    env = os.environ | {"PYTHONPATH": str(source), "PYTHONWARNINGS": "ignore"}
+    request = {"head": head, "records": records, "data_dir": data_dir}
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=source,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"reproduce.py: the run at {source} failed:\n{done.stderr}")
+    answer = json.loads(done.stdout)
+    if not Path(answer["package"]).resolve().is_relative_to(source.resolve()):
+        raise SystemExit(
+            f"reproduce.py: --baseline {source} ran the package at "
+            f"{answer['package']}; give a checkout that holds skmixup/"
+        )
+    return answer["rows"]
+
+
+def reproduce(
+    folder: Path,
+    data_dir: str | None,
+    per_dataset: int,
+    seed: int,
+    baseline: Path | None = None,
+):
+    """The header of ``folder``'s results and one verdict per drawn run: its
+    differences from the committed values and, with ``baseline``, from the values
+    the baseline checkout's package gives here."""
+    from ensemble_findings import read  # the last header and the runs
+
+    head, runs = read(folder)
+    drawn = draw(runs, per_dataset, seed)
+    rows = _execute_all(head, drawn, data_dir)
+    if baseline is not None:
+        before = _execute_elsewhere(baseline, head, drawn, data_dir)
     checks = []
-    for record in draw(runs, per_dataset, seed):
-        diff = differences(record, execute(_run(record), suite, ctx))
-        checks.append({"key": record["key"], "differences": diff})
-        print(f"{record['key']}: {'differs' if diff else 'reproduces'}", flush=True)
+    for i, (record, now) in enumerate(zip(drawn, rows, strict=True)):
+        check = {"key": record["key"], "differences": differences(record, now)}
+        verdict = "differs" if check["differences"] else "reproduces"
+        if baseline is not None:
+            check["baseline_differences"] = differences(before[i], now)
+            same = not check["baseline_differences"]
+            verdict += f"; {'same as' if same else 'differs from'} the baseline"
+        checks.append(check)
+        print(f"{record['key']}: {verdict}", flush=True)
     return head, checks
 
 
@@ -119,6 +185,14 @@ def markdown(meta: dict, suites: dict[str, tuple[dict, list[dict]]]) -> str:
             f"the test error or RMSE is unchanged in {score} of {len(checks)}.",
             "",
         ]
+        if meta.get("baseline"):
+            both = sum(not c["baseline_differences"] for c in checks)
+            lines += [
+                f"Run here with the package of `{meta['baseline']}` too: {both} of "
+                f"{len(checks)} drawn runs give every field equal to this "
+                "revision's.",
+                "",
+            ]
         rows = [
             f"| `{_escaped(c['key'])}` | `{field}` "
             f"| {_value(old)} | {_value(new)} | {_relative(old, new)} |"
@@ -139,7 +213,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-dataset", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0, help="which runs are drawn")
     parser.add_argument("--out", type=Path, help="write reproduce.md/.json here")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout of the results' revision: run the drawn runs with its "
+        "package too, on this machine",
+    )
     args = parser.parse_args(argv)
+    from speed import run_meta  # the command, machine, versions and revision
+
+    from skmixup.bench.runner import source_revision
+
+    if args.baseline is not None and not (args.baseline / "skmixup").is_dir():
+        parser.error(f"--baseline {args.baseline} holds no skmixup/ package")
 
     # What picks the kernels besides the CPU: MKL's and torch's own settings.
     blas = {
@@ -151,11 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         "reproduce.py",
         argv,
         blas_env=", ".join(f"{k}={v}" for k, v in sorted(blas.items())),
+        baseline=None if args.baseline is None else source_revision(args.baseline)[0],
     )
     suites = {}
     for folder in args.folders:
         suites[folder.name] = reproduce(
-            folder, args.data_dir, args.per_dataset, args.seed
+            folder, args.data_dir, args.per_dataset, args.seed, args.baseline
         )
     text = markdown(meta, suites)
     print(text)
@@ -170,9 +257,16 @@ def main(argv: list[str] | None = None) -> int:
             },
         }
         (args.out / "reproduce.json").write_text(json.dumps(payload, indent=1) + "\n")
-    failed = any(c["differences"] for _, checks in suites.values() for c in checks)
+    failed = any(
+        c["differences"] and c.get("baseline_differences", True)
+        for _, checks in suites.values()
+        for c in checks
+    )
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:] == ["--worker"]:
+        _worker()
+    else:
+        sys.exit(main())

@@ -1551,3 +1551,18 @@ def test_reproduce_reruns_drawn_runs_and_names_what_differs(tmp_path, monkeypatc
     assert "the test error or RMSE is unchanged in 1 of 2" in table
     # The key's "|" is escaped so that it stays in its table cell.
     assert f"| `{reproduce._escaped(changed['key'])}` |" in table
+
+    # --baseline runs the drawn runs with another checkout's package too, in a
+    # child process: here this one's, which gives the same fields although the
+    # committed value was changed, so the change is not the code's.
+    root = Path(__file__).resolve().parents[1]
+    status = reproduce.main([str(results), "--out", str(out), "--baseline", str(root)])
+    assert status == 0
+    report = json.loads((out / "reproduce.json").read_text())
+    assert report["meta"]["baseline"]  # the revision of the checkout
+    changed, unchanged = report["suites"]["tiny"]["checks"]
+    assert changed["differences"] and not changed["baseline_differences"]
+    table = (out / "reproduce.md").read_text()
+    assert "2 of 2 drawn runs give every field equal" in table
+    with pytest.raises(SystemExit):
+        reproduce.main([str(results), "--baseline", str(tmp_path)])  # no skmixup/
