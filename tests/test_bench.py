@@ -1383,12 +1383,16 @@ def test_summary_counts_an_older_suite_as_current_when_its_runs_reproduce(tmp_pa
     def commit(text):
         return _commit(tmp_path, "skmixup/a.py", text)
 
-    def check(revision, blas_env="", differences=()):
-        folder = results / "reproduce" / f"{revision}{blas_env}"
+    def check(revision, blas_env="", differences=(), baseline=None, same=True):
+        folder = results / "reproduce" / f"{revision}{blas_env}{baseline}"
         folder.mkdir(parents=True)
         meta = {"revision": revision, "cpu": "CPU X", "blas_env": blas_env}
         runs = [{"key": "a|erm|0", "differences": {}}]
         runs += [{"key": "b|erm|0", "differences": {f: [1, 2]}} for f in differences]
+        if baseline is not None:  # reproduce.py --baseline: both sources run here
+            meta["baseline"] = baseline
+            for run in runs:
+                run["baseline_differences"] = {} if same else {"error": [1, 3]}
         suites = {"paper": {"source": suite_revision, "checks": runs}}
         (folder / "reproduce.json").write_text(
             json.dumps({"meta": meta, "suites": suites})
@@ -1418,8 +1422,23 @@ def test_summary_counts_an_older_suite_as_current_when_its_runs_reproduce(tmp_pa
     )
     assert "Every suite ran on the current package source, or on an older" in text
     # A check from before the current source no longer counts.
-    commit("3")
+    now = commit("3")
     assert "**1 suite of 1 (`paper`)" in page(results, tmp_path)
+    # On another CPU the committed floats differ; a check that also ran the
+    # suite's own source there (--baseline) counts the runs both sources give
+    # alike, and only with the suite's source as the baseline.
+    for baseline, same in ((later, True), (suite_revision, False)):
+        folder = check(now, differences=["rmse"], baseline=baseline, same=same)
+        assert "**1 suite of 1 (`paper`)" in page(results, tmp_path)
+        shutil.rmtree(folder)
+    check(now, differences=["rmse"], baseline=suite_revision)
+    text = page(results, tmp_path)
+    assert (
+        f"2 of 2 drawn runs, re-run on CPU X at `{suite_revision}` and at `{now}` "
+        "(the current package source), come out the same from both (1 of 2 also "
+        "match the committed values in every field" in text
+    )
+    assert "Every suite ran on the current package source, or on an older" in text
 
 
 def test_one_hot_blocks_come_from_the_run_s_fitted_encoder():

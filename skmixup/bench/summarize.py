@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .report import _sig3, diff_cell, paired, summary
-from .runner import SOURCE_PATHS, commit_of
+from .runner import SOURCE_PATHS, changed_source, commit_of
 from .suites import is_mixup
 
 __all__ = ["SUITE_ORDER", "add_parser", "load", "page", "run", "source_status"]
@@ -166,23 +166,38 @@ def _current_checks(results: Path, repo: Path | None) -> list[dict]:
 
 
 def _reproduced(
-    name: str, revision: str, checks: list[dict]
-) -> tuple[int, int, list[str], list[str]]:
-    """How many of the runs drawn from suite ``name``'s results of ``revision``
-    reproduced every field in ``checks`` (see :func:`_current_checks`):
-    ``(same, drawn, revisions, cpus)``."""
-    same = drawn = 0
-    revisions, cpus = [], []
+    name: str, revision: str, checks: list[dict], repo: Path | None
+) -> dict:
+    """How the runs drawn from suite ``name``'s results of ``revision`` fared in
+    ``checks`` (see :func:`_current_checks`).
+
+    A run counts as the current code's when it reproduced every committed field,
+    or, in a check run with ``--baseline`` at ``revision``'s package source,
+    when that source and the current one gave every field equal on the check's
+    machine: then any difference from the committed values is the CPU's, not
+    the code's. Returns ``same`` (such runs), ``drawn``, ``committed`` (runs
+    equal to the committed values), ``baselines`` and the check ``revisions``
+    and ``cpus``.
+    """
+    out = {"same": 0, "drawn": 0, "committed": 0}
+    lists: dict[str, list[str]] = {"baselines": [], "revisions": [], "cpus": []}
     for record in checks:
         meta, suite = record["meta"], record["suites"].get(name)
         if suite is None or suite.get("source") != revision:
             continue
-        drawn += len(suite["checks"])
-        same += sum(not c["differences"] for c in suite["checks"])
-        for values, value in ((revisions, meta["revision"]), (cpus, meta["cpu"])):
-            if value not in values:
-                values.append(value)
-    return same, drawn, revisions, cpus
+        baseline = meta.get("baseline")
+        paired = baseline is not None
+        paired = paired and changed_source(revision, baseline, repo) is None
+        for c in suite["checks"]:
+            out["drawn"] += 1
+            out["committed"] += not c["differences"]
+            both = paired and not c.get("baseline_differences", True)
+            out["same"] += not c["differences"] or both
+        values = (("revisions", meta["revision"]), ("cpus", meta["cpu"]))
+        for key, value in (*values, ("baselines", baseline if paired else None)):
+            if value is not None and value not in lists[key]:
+                lists[key].append(value)
+    return out | lists
 
 
 def _provenance(
@@ -202,12 +217,24 @@ def _provenance(
             revision = head.get("skmixup_source")
             status, text = source_status(revision, repo)
             if status == "older" and not revision.endswith("-dirty"):
-                same, drawn, revisions, cpus = _reproduced(s.name, revision, checks)
-                if drawn:
+                check = _reproduced(s.name, revision, checks, repo)
+                same, drawn = check["same"], check["drawn"]
+                current = _names([f"`{r}`" for r in check["revisions"]])
+                if check["baselines"]:
                     text += (
-                        f"; {same} of {drawn} drawn runs, re-run at "
-                        f"{_names([f'`{r}`' for r in revisions])} (the current "
-                        f"package source) on {_names(cpus)}, reproduce every field"
+                        f"; {same} of {drawn} drawn runs, re-run on "
+                        f"{_names(check['cpus'])} at "
+                        f"{_names([f'`{r}`' for r in check['baselines']])} and at "
+                        f"{current} (the current package source), come out the "
+                        f"same from both ({check['committed']} of {drawn} also "
+                        "match the committed values in every field; float results "
+                        "follow the CPU)"
+                    )
+                elif drawn:
+                    text += (
+                        f"; {same} of {drawn} drawn runs, re-run at {current} (the "
+                        f"current package source) on {_names(check['cpus'])}, "
+                        "reproduce every field"
                     )
                 if drawn and same == drawn:
                     status = "reproduced"
