@@ -85,10 +85,16 @@ def _execute_all(head: dict, records: list[dict], data_dir: str | None) -> list[
 def _worker() -> None:
     """``--worker``: the runs of a JSON request on stdin, as JSON on stdout, with
     whichever package ``PYTHONPATH`` puts first (see :func:`_execute_elsewhere`)."""
+    from threadpoolctl import threadpool_limits
+
     import skmixup
 
     request = json.load(sys.stdin)
-    rows = _execute_all(request["head"], request["records"], request["data_dir"])
+    # As the suite's runs did, in a process of their own: OpenMP and BLAS on the
+    # run's thread count (an older package may limit only torch's, and gradient
+    # boosting on every core beside busy processes takes minutes, not seconds).
+    with threadpool_limits(limits=request["head"]["context"]["torch_threads"]):
+        rows = _execute_all(request["head"], request["records"], request["data_dir"])
     json.dump({"package": skmixup.__file__, "rows": rows}, sys.stdout)
 
 
