@@ -434,14 +434,19 @@ def _provenance(head: dict) -> list[str]:
     return [f"Source revision: {revision}.", ""]
 
 
+def cpu_counts(rows: list[dict]) -> Counter:
+    """How many of ``rows`` ran on each CPU, in the order of the file (the
+    machines in the order they ran); "not recorded" for runs written before runs
+    recorded their CPU. Float results follow the CPU's kernel path."""
+    return Counter(r.get("cpu", "not recorded") for r in rows)
+
+
 def _machines(rows: list[dict]) -> list[str]:
-    """Which CPUs ran the runs, with counts: float results follow the CPU's kernel
-    path, and a suite resumed on another machine mixes them. Nothing for results
-    written before runs recorded their CPU."""
-    cpus = Counter(r.get("cpu", "not recorded") for r in rows)
+    """Which CPUs ran the runs, with counts: a suite resumed on another machine
+    mixes them. Nothing for results written before runs recorded their CPU."""
+    cpus = cpu_counts(rows)
     if set(cpus) == {"not recorded"}:
         return []
-    # In the order of the file: the machines in the order they ran.
     text = "; ".join(f"{cpu} ({n} run{'s' if n != 1 else ''})" for cpu, n in
                      cpus.items())  # fmt: skip
     return [f"Ran on: {text}.", ""]

@@ -14,13 +14,12 @@ import json
 import math
 import subprocess
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .report import _sig3, diff_cell, paired, summary
+from .report import _sig3, cpu_counts, diff_cell, paired, summary
 from .runner import SOURCE_PATHS, changed_source, commit_of
 from .suites import is_mixup
 
@@ -247,8 +246,7 @@ def _provenance(
             reproduced.append(s.name)
         started = sorted({h.get("started_at", "?")[:10] for h in s.heads})
         datasets = len({r["dataset"] for r in s.rows})
-        # Float results follow the CPU's kernel path; runs record their CPU.
-        cpus = Counter(r.get("cpu", "not recorded") for r in s.rows)
+        cpus = cpu_counts(s.rows)
         ran_on = "; ".join(
             cpu if len(cpus) == 1 else f"{cpu} ({n})" for cpu, n in cpus.items()
         )
