@@ -13,6 +13,7 @@ from .suites import PUBLISHED, VARIANTS, is_mixup, method_alpha
 
 __all__ = [
     "corrected_t",
+    "cpu_counts",
     "diff_cell",
     "holm",
     "markdown",
