@@ -1297,6 +1297,7 @@ def test_summary_page_states_its_conclusions_from_the_numbers(tmp_path, capsys):
         in text
     )
     assert "**2 suites of 2 (`paper` and `uci-regression`) come from code" in text
+    assert "until the suites are re-run." in text
     # Classification: mixup-1.0 clearly better on a, tied on b; hgb the worse
     # baseline, so ERM is the best one.
     assert (
@@ -1406,7 +1407,9 @@ def test_summary_counts_an_older_suite_as_current_when_its_runs_reproduce(tmp_pa
     later = commit("2")
     text = page(results, tmp_path)
     assert "1 later commit changed the package source |" in text
-    assert "**1 suite of 1 (`paper`) come from code older" in text
+    assert "**1 suite of 1 (`paper`) comes from code older" in text
+    assert "Its numbers describe the code that ran then" in text
+    assert "until it is re-run." in text
     # Checks on another kernel path, or one that found a difference, leave it so.
     check(later, blas_env="MKL_CBWR=COMPATIBLE")
     failed = check(later, differences=["error"])

@@ -266,11 +266,13 @@ def _provenance(
     if stale:
         lines.append(
             f"**{_count(len(stale), 'suite')} of {len(suites)} "
-            f"({_names([f'`{name}`' for name in stale])}) come from code "
+            f"({_names([f'`{name}`' for name in stale])}) "
+            f"{'comes' if len(stale) == 1 else 'come'} from code "
             "older than the current package source, from uncommitted changes, "
             "or from a revision not recorded**: "
-            f"{where}. Their numbers describe the code that ran then, not the "
-            "code a user installs now, until the suites are re-run."
+            f"{where}. {'Its' if len(stale) == 1 else 'Their'} numbers describe "
+            "the code that ran then, not the code a user installs now, until "
+            f"{'it is' if len(stale) == 1 else 'the suites are'} re-run."
         )
     elif reproduced:
         lines.append(
