@@ -264,15 +264,18 @@ def _provenance(
         "could not be compared"
     )
     if stale:
+        come, their, they_are = (
+            ("comes", "Its", "it is")
+            if len(stale) == 1
+            else ("come", "Their", "the suites are")
+        )
         lines.append(
             f"**{_count(len(stale), 'suite')} of {len(suites)} "
-            f"({_names([f'`{name}`' for name in stale])}) "
-            f"{'comes' if len(stale) == 1 else 'come'} from code "
+            f"({_names([f'`{name}`' for name in stale])}) {come} from code "
             "older than the current package source, from uncommitted changes, "
             "or from a revision not recorded**: "
-            f"{where}. {'Its' if len(stale) == 1 else 'Their'} numbers describe "
-            "the code that ran then, not the code a user installs now, until "
-            f"{'it is' if len(stale) == 1 else 'the suites are'} re-run."
+            f"{where}. {their} numbers describe the code that ran then, not the "
+            f"code a user installs now, until {they_are} re-run."
         )
     elif reproduced:
         lines.append(
